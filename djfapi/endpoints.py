@@ -1,0 +1,275 @@
+"""Turns a bound route into a FastAPI endpoint with a real signature and a single threadpool hop.
+
+The endpoint is ``async``: FastAPI parses path values, query parameters and the body on the
+event loop (a bad one is a 422 before any ORM work). Then exactly one
+``anyio.to_thread.run_sync`` call runs, inside :func:`~djfapi.request_signalling`, all ORM
+work of the request: parent lookups, the viewset's hooks, the writes, and turning the
+result into JSON bytes. The route keeps ``response_model`` for OpenAPI only.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
+
+import anyio.to_thread
+import pydantic_core
+from django.db import models
+from fastapi import Body, Depends, Path, Request, Response
+from pydantic import TypeAdapter
+
+from djfapi.exceptions import ErrorBody, ImproperlyConfigured, to_http_exception
+from djfapi.pagination import BasePagination
+from djfapi.signalling import request_signalling
+
+if TYPE_CHECKING:
+    from djfapi.routers import BoundRoute, Registration
+    from djfapi.viewsets.generic import GenericViewSet
+
+__all__ = ["build_endpoint", "documented_response_model", "error_responses"]
+
+# Names of the endpoint parameters djfapi adds itself; an @action's own parameters may not use them.
+REQUEST, BODY, PAGINATOR = "request", "body", "paginator"
+RESERVED = frozenset({REQUEST, BODY, PAGINATOR, "instance"})
+
+
+# -- OpenAPI ---------------------------------------------------------------------------------
+
+def documented_response_model(route: BoundRoute) -> Any:
+    """What OpenAPI shows as the 2xx body of ``route``."""
+    viewset = route.registration.viewset
+    if route.extra is not None:
+        return route.extra.response_model or viewset.get_response_schema("retrieve")
+    if route.action == "destroy":
+        return None
+    schema = viewset.get_response_schema(route.action)
+    if route.action == "list" and schema is not None:
+        return viewset.get_pagination_class().response_schema(schema)
+    return schema
+
+
+def error_responses(route: BoundRoute) -> dict[int | str, dict[str, Any]]:
+    """The error responses ``route`` can answer, for OpenAPI (422 FastAPI adds itself)."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    if route.detail or route.registration.parent is not None:
+        responses[404] = {"model": ErrorBody, "description": "Not found, or not visible to the caller"}
+    if route.registration.viewset.permission_classes:
+        responses[403] = {"model": ErrorBody, "description": "Permission denied"}
+    if set(route.methods) - {"GET", "HEAD", "OPTIONS"}:
+        responses[409] = {"model": ErrorBody, "description": "Conflicts with stored data"}
+    return responses
+
+
+# -- the signature ---------------------------------------------------------------------------
+
+def path_annotation(model_field: models.Field) -> Any:
+    """The Python type of a path value that names ``model_field`` (int, UUID or str)."""
+    if model_field.is_relation and model_field.target_field is not None:  # a pk that is a FK
+        return path_annotation(model_field.target_field)
+    if isinstance(model_field, models.UUIDField):
+        return uuid.UUID
+    if isinstance(model_field, models.IntegerField):
+        return int
+    return str
+
+
+def path_parameters(registration: Registration, *, detail: bool) -> list[inspect.Parameter]:
+    """One typed path parameter per ancestor, and one for the object itself on detail routes."""
+    chain = registration.chain if detail else registration.chain[:-1]
+    parameters = []
+    for link in chain:
+        model_field = link.viewset.get_lookup_model_field()
+        meta = link.viewset.get_model()._meta
+        max_length = getattr(model_field, "max_length", None) if path_annotation(model_field) is str else None
+        parameters.append(inspect.Parameter(
+            link.viewset.get_lookup_url_kwarg(),
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Annotated[
+                path_annotation(model_field),
+                Path(description=f"{meta.verbose_name} {link.viewset.lookup_field}", max_length=max_length),
+            ],
+        ))
+    return parameters
+
+
+def action_parameters(route: BoundRoute) -> list[inspect.Parameter]:
+    """The parameters an ``@action`` method declares itself, beyond ``self`` and ``instance``."""
+    assert route.extra is not None
+    func = route.extra.func
+    hints = typing.get_type_hints(func, include_extras=True)
+    skip = 2 if route.extra.detail else 1
+    return [
+        parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY,
+                          annotation=hints.get(parameter.name, parameter.annotation))
+        for parameter in list(inspect.signature(func).parameters.values())[skip:]
+    ]
+
+
+def check_extra_action(route: BoundRoute) -> None:
+    """Raise ImproperlyConfigured for an ``@action`` that cannot become an endpoint."""
+    assert route.extra is not None
+    viewset, func = route.registration.viewset.__name__, route.extra.func
+    if inspect.iscoroutinefunction(func):
+        raise ImproperlyConfigured(
+            f"{viewset}.{func.__name__} is async; actions run in the request's threadpool hop "
+            "with the ORM, so write it as a plain `def`."
+        )
+    positional = list(inspect.signature(func).parameters)
+    expected = ["self", "instance"] if route.extra.detail else ["self"]
+    if positional[: len(expected)] != expected:
+        raise ImproperlyConfigured(
+            f"{viewset}.{func.__name__} must start with ({', '.join(expected)}) as a "
+            f"{'detail' if route.extra.detail else 'list-level'} action."
+        )
+    taken = RESERVED | {p.name for p in path_parameters(route.registration, detail=route.detail)}
+    clash = taken & set(positional[len(expected):])
+    if clash:
+        raise ImproperlyConfigured(
+            f"{viewset}.{func.__name__} has parameters {sorted(clash)} that djfapi passes "
+            "itself; rename them."
+        )
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Renderer:
+    """Turns what an action returned into (status, JSON bytes); built once per route."""
+
+    status_code: int
+    schema: Any = None
+    instance_schema: Any = None  # for @actions: what a returned model instance is answered with
+
+    @functools.cached_property
+    def adapter(self) -> TypeAdapter[Any] | None:
+        return TypeAdapter(self.schema) if self.schema is not None else None
+
+    @functools.cached_property
+    def instance_adapter(self) -> TypeAdapter[Any] | None:
+        return TypeAdapter(self.instance_schema) if self.instance_schema is not None else None
+
+    def __call__(self, result: Any) -> tuple[int, bytes | None]:
+        if result is None:
+            return 204, None
+        use_instance_schema = self.instance_adapter is not None and isinstance(result, models.Model)
+        adapter = self.instance_adapter if use_instance_schema else self.adapter
+        if adapter is None:
+            return self.status_code, pydantic_core.to_json(result)
+        return self.status_code, adapter.dump_json(adapter.validate_python(result, from_attributes=True))
+
+
+def renderer_for(route: BoundRoute) -> Renderer:
+    viewset = route.registration.viewset
+    if route.extra is not None:
+        return Renderer(200, route.extra.response_model, viewset.get_response_schema("retrieve"))
+    return Renderer(route.status_code, documented_response_model(route))
+
+
+# -- the call, in the thread -----------------------------------------------------------------
+
+@dataclass
+class Call:
+    """What the endpoint parsed for one request, handed to the thread."""
+
+    route: BoundRoute
+    request: Request
+    kwargs: dict[str, Any]
+    body: Any = None
+    paginator: BasePagination | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    access: Any = None
+
+
+def make_viewset(registration: Registration, action: str, call: Call) -> GenericViewSet:
+    """A viewset of ``registration`` for ``call``, its parent looked up through its ancestors."""
+    parent = None
+    if registration.parent is not None:
+        parent = make_viewset(registration.parent, "retrieve", call).get_object()
+    return registration.viewset(
+        request=call.request,
+        action=action,
+        kwargs=call.kwargs,
+        parent=parent,
+        parent_lookup_field=registration.parent_lookup_field,
+        access=call.access,
+        paginator=call.paginator if registration is call.route.registration else None,
+    )
+
+
+def run_action(call: Call) -> Any:
+    """Run the route's action on a fresh viewset; ORM work only, no rendering."""
+    route = call.route
+    viewset = make_viewset(route.registration, route.action, call)
+    viewset.check_permissions()
+    method = getattr(viewset, route.action)
+    if route.extra is None:
+        return method(call.body) if call.body is not None else method()
+    if not route.extra.writes:
+        return _call_extra(viewset, method, call)
+    with viewset.atomic():
+        return _call_extra(viewset, method, call)
+
+
+def _call_extra(viewset: GenericViewSet, method: Callable[..., Any], call: Call) -> Any:
+    if call.route.detail:
+        return method(viewset.get_object(), **call.params)
+    return method(**call.params)
+
+
+def run_in_thread(call: Call, render: Renderer) -> tuple[int, bytes | None]:
+    """The request's one threadpool hop: all ORM work and rendering, inside the signalling."""
+    with request_signalling():
+        return render(run_action(call))
+
+
+# -- the endpoint ----------------------------------------------------------------------------
+
+def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
+    """An async FastAPI endpoint for ``route`` whose ``__signature__`` declares every input."""
+    registration = route.registration
+    viewset = registration.viewset
+    paths = path_parameters(registration, detail=route.detail)
+    parameters = [inspect.Parameter(REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request), *paths]
+    body_schema = viewset.get_schema(route.action) if route.extra is None else None
+    if body_schema is not None:
+        parameters.append(inspect.Parameter(
+            BODY, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[body_schema, Body()]
+        ))
+    if route.action == "list" and route.extra is None:
+        dependency = viewset.get_pagination_class().dependency()
+        parameters.append(inspect.Parameter(
+            PAGINATOR, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Any, Depends(dependency)]
+        ))
+    if route.extra is not None:
+        parameters.extend(action_parameters(route))
+    path_names = [parameter.name for parameter in paths]
+    render = renderer_for(route)
+
+    async def endpoint(**values: Any) -> Response:
+        call = Call(
+            route=route,
+            request=values.pop(REQUEST),
+            kwargs={name: values.pop(name) for name in path_names},
+            body=values.pop(BODY, None),
+            paginator=values.pop(PAGINATOR, None),
+            params=values,
+        )
+        try:
+            status_code, content = await anyio.to_thread.run_sync(run_in_thread, call, render)
+        except Exception as exc:
+            http_exc = to_http_exception(exc)
+            if http_exc is None:
+                raise
+            raise http_exc from exc
+        media_type = "application/json" if content is not None else None
+        return Response(content=content, status_code=status_code, media_type=media_type)
+
+    endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    endpoint.__name__ = endpoint.__qualname__ = route.operation_id
+    endpoint.__doc__ = inspect.getdoc(route.extra.func) if route.extra else None
+    return endpoint

@@ -1,0 +1,90 @@
+"""Errors: djfapi's configuration error, and Django's exceptions as JSON HTTP errors.
+
+Generated endpoints translate Django's exceptions themselves; :func:`install` adds the same
+translation as exception handlers for the rest of an app (hand-written routes), plus a 500
+handler whose body carries no internals::
+
+    app = FastAPI()
+    djfapi.install(app)
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core import exceptions as django_exceptions
+from django.db import IntegrityError
+from django.http import Http404
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+__all__ = ["ErrorBody", "ImproperlyConfigured", "install", "to_http_exception"]
+
+logger = logging.getLogger("djfapi")
+
+
+class ImproperlyConfigured(django_exceptions.ImproperlyConfigured):
+    """A viewset, router or schema is set up wrongly; the message says how to fix it."""
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response (documented in OpenAPI)."""
+
+    detail: Any
+
+
+def _validation_detail(exc: django_exceptions.ValidationError) -> list[dict[str, Any]]:
+    """Django's ValidationError in the shape of FastAPI's 422 ``detail`` list."""
+    if hasattr(exc, "error_dict"):
+        return [
+            {"loc": ["body", *([] if field == django_exceptions.NON_FIELD_ERRORS else [field])],
+             "msg": message, "type": "validation_error"}
+            for field, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    return [{"loc": ["body"], "msg": message, "type": "validation_error"} for message in exc.messages]
+
+
+def to_http_exception(exc: Exception) -> HTTPException | None:
+    """The HTTP error a Django exception stands for, or None when it is not one of them."""
+    if isinstance(exc, HTTPException):
+        return exc
+    if isinstance(exc, (Http404, django_exceptions.ObjectDoesNotExist)):
+        return HTTPException(404, detail=str(exc) or "Not found.")
+    if isinstance(exc, django_exceptions.PermissionDenied):
+        return HTTPException(403, detail=str(exc) or "You may not perform this action.")
+    if isinstance(exc, django_exceptions.ValidationError):
+        return HTTPException(422, detail=_validation_detail(exc))
+    if isinstance(exc, IntegrityError):
+        # The database's message names tables and constraints: log it, do not send it.
+        logger.info("integrity error answered with 409: %s", exc)
+        return HTTPException(409, detail="The change conflicts with data already stored.")
+    return None
+
+
+async def _django_exception_handler(request: Request, exc: Exception) -> Any:
+    http_exc = to_http_exception(exc)
+    if http_exc is None:  # pragma: no cover - registered only for translatable classes
+        return await _server_error_handler(request, exc)
+    return await http_exception_handler(request, http_exc)
+
+
+async def _server_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": "Internal server error."}, status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    """Answer Django's exceptions as JSON errors with a ``detail``, anywhere in ``app``."""
+    for exc_class in (
+        django_exceptions.ObjectDoesNotExist,
+        Http404,
+        django_exceptions.PermissionDenied,
+        django_exceptions.ValidationError,
+        IntegrityError,
+    ):
+        app.add_exception_handler(exc_class, _django_exception_handler)
+    app.add_exception_handler(Exception, _server_error_handler)

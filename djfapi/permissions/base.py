@@ -1,0 +1,108 @@
+"""``BasePermission`` and its composition with ``&``, ``|`` and ``~``, on classes or instances."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from djfapi.viewsets.generic import GenericViewSet
+
+__all__ = ["AllowAny", "BasePermission", "as_permission"]
+
+
+class _Composable(type):
+    """Lets permission *classes* be composed: ``IsOwner | IsStaff``."""
+
+    def __and__(cls, other: Any) -> BasePermission:
+        return as_permission(cls) & other
+
+    def __or__(cls, other: Any) -> BasePermission:
+        return as_permission(cls) | other
+
+    def __invert__(cls) -> BasePermission:
+        return ~as_permission(cls)
+
+
+class BasePermission(metaclass=_Composable):
+    """Grants everything; subclasses override one or both hooks and may set ``message``."""
+
+    message = "You may not perform this action."
+
+    def has_permission(self, viewset: GenericViewSet) -> bool:
+        """Whether the caller may run ``viewset.action`` at all."""
+        return True
+
+    def has_object_permission(self, viewset: GenericViewSet, obj: Any) -> bool:
+        """Whether the caller may run ``viewset.action`` on ``obj``."""
+        return True
+
+    def __and__(self, other: Any) -> BasePermission:
+        return _And(self, as_permission(other))
+
+    def __or__(self, other: Any) -> BasePermission:
+        return _Or(self, as_permission(other))
+
+    def __invert__(self) -> BasePermission:
+        return _Not(self)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def as_permission(value: BasePermission | type[BasePermission]) -> BasePermission:
+    """An instance for an entry of ``permission_classes``, which may hold classes or instances."""
+    return value() if isinstance(value, type) else value
+
+
+class AllowAny(BasePermission):
+    """Grants every call (the explicit form of an empty ``permission_classes``)."""
+
+
+class _And(BasePermission):
+    def __init__(self, first: BasePermission, second: BasePermission) -> None:
+        self.first, self.second = first, second
+
+    @property
+    def message(self) -> str:  # type: ignore[override]
+        return self.first.message
+
+    def has_permission(self, viewset: GenericViewSet) -> bool:
+        return self.first.has_permission(viewset) and self.second.has_permission(viewset)
+
+    def has_object_permission(self, viewset: GenericViewSet, obj: Any) -> bool:
+        return self.first.has_object_permission(viewset, obj) and self.second.has_object_permission(
+            viewset, obj
+        )
+
+    def __repr__(self) -> str:
+        return f"({self.first!r} & {self.second!r})"
+
+
+class _Or(_And):
+    def has_permission(self, viewset: GenericViewSet) -> bool:
+        return self.first.has_permission(viewset) or self.second.has_permission(viewset)
+
+    def has_object_permission(self, viewset: GenericViewSet, obj: Any) -> bool:
+        # As in DRF: the object check of a side counts only where that side granted the call.
+        return (
+            self.first.has_permission(viewset) and self.first.has_object_permission(viewset, obj)
+        ) or (
+            self.second.has_permission(viewset) and self.second.has_object_permission(viewset, obj)
+        )
+
+    def __repr__(self) -> str:
+        return f"({self.first!r} | {self.second!r})"
+
+
+class _Not(BasePermission):
+    def __init__(self, inner: BasePermission) -> None:
+        self.inner = inner
+
+    def has_permission(self, viewset: GenericViewSet) -> bool:
+        return not self.inner.has_permission(viewset)
+
+    def has_object_permission(self, viewset: GenericViewSet, obj: Any) -> bool:
+        return not self.inner.has_object_permission(viewset, obj)
+
+    def __repr__(self) -> str:
+        return f"~{self.inner!r}"

@@ -1,0 +1,279 @@
+"""``Router``: registers viewsets under prefixes, nested to any depth, and binds their routes.
+
+::
+
+    router = Router()
+    router.register("companies", CompanyViewSet)
+    router.register("departments", DepartmentViewSet, parent=CompanyViewSet)
+    app.include_router(router, prefix="/api")
+
+``register`` records a :class:`Registration` (checked then and there), :func:`build_routes`
+turns it into :class:`BoundRoute` s from the table :data:`MODEL_ROUTES` plus the viewset's
+``@action`` s, and each is added as a FastAPI route built by :mod:`djfapi.endpoints`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter
+
+from djfapi import endpoints
+from djfapi.exceptions import ImproperlyConfigured
+from djfapi.schemas import check_write_schema
+from djfapi.viewsets.actions import ExtraAction, extra_actions
+from djfapi.viewsets.generic import GenericViewSet
+
+__all__ = ["MODEL_ROUTES", "BoundRoute", "ModelRoute", "Registration", "Router", "build_routes"]
+
+
+@dataclass(frozen=True)
+class ModelRoute:
+    """One row of the route table: an action, its HTTP method, where it lives, what it answers."""
+
+    action: str
+    method: str
+    detail: bool
+    status_code: int
+
+
+MODEL_ROUTES: tuple[ModelRoute, ...] = (
+    ModelRoute("list", "GET", detail=False, status_code=200),
+    ModelRoute("create", "POST", detail=False, status_code=201),
+    ModelRoute("retrieve", "GET", detail=True, status_code=200),
+    ModelRoute("update", "PUT", detail=True, status_code=200),
+    ModelRoute("partial_update", "PATCH", detail=True, status_code=200),
+    ModelRoute("destroy", "DELETE", detail=True, status_code=204),
+)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One ``router.register(...)`` call, its parent resolved."""
+
+    prefix: str
+    viewset: type[GenericViewSet]
+    basename: str
+    parent: Registration | None = field(default=None, repr=False)
+    parent_lookup_field: str | None = None
+    tags: tuple[str, ...] = ()
+
+    @property
+    def chain(self) -> tuple[Registration, ...]:
+        """The registrations from the root down to this one."""
+        return (*self.parent.chain, self) if self.parent else (self,)
+
+    @property
+    def collection_path(self) -> str:
+        """``/companies/{company_id}/departments`` for a department under a company."""
+        base = self.parent.detail_path if self.parent else ""
+        return f"{base}/{self.prefix}"
+
+    @property
+    def detail_path(self) -> str:
+        return f"{self.collection_path}/{{{self.viewset.get_lookup_url_kwarg()}}}"
+
+
+@dataclass(frozen=True)
+class BoundRoute:
+    """A route of one registration: a model action from the table, or an ``@action``."""
+
+    registration: Registration
+    action: str
+    methods: tuple[str, ...]
+    detail: bool
+    status_code: int
+    extra: ExtraAction | None = None
+
+    @property
+    def path(self) -> str:
+        registration = self.registration
+        base = registration.detail_path if self.detail else registration.collection_path
+        return f"{base}/{self.extra.path}" if self.extra else base
+
+    @property
+    def name(self) -> str:
+        return f"{self.registration.basename}-{self.action}"
+
+    @property
+    def operation_id(self) -> str:
+        return f"{self.registration.basename}_{self.action}".replace("-", "_")
+
+    @property
+    def summary(self) -> str:
+        meta = self.registration.viewset.get_model()._meta
+        noun = meta.verbose_name if self.detail or self.action == "create" else meta.verbose_name_plural
+        doc = inspect.getdoc(self.extra.func) if self.extra else None
+        if doc:
+            return doc.splitlines()[0]
+        return f"{self.action.replace('_', ' ').capitalize()} {noun}"
+
+
+def available_model_routes(viewset: type[GenericViewSet]) -> list[ModelRoute]:
+    """The rows of :data:`MODEL_ROUTES` whose action ``viewset`` has, with the schemas it needs."""
+    routes = []
+    for route in MODEL_ROUTES:
+        if not callable(getattr(viewset, route.action, None)):
+            continue
+        if route.action in ("list", "retrieve"):
+            needed = viewset.get_response_schema(route.action)
+        elif route.action == "destroy":
+            needed = True
+        else:
+            needed = viewset.get_schema(route.action)
+        if needed is not None:
+            routes.append(route)
+    return routes
+
+
+def build_routes(registration: Registration) -> list[BoundRoute]:
+    """Every route of ``registration``; list-level ``@action`` s first, so ``/summary`` wins
+    over ``/{id}``."""
+    viewset = registration.viewset
+    model_routes = available_model_routes(viewset)
+    actions = extra_actions(viewset)
+
+    def bind(route: ModelRoute) -> BoundRoute:
+        return BoundRoute(registration, route.action, (route.method,), route.detail, route.status_code)
+
+    def bind_extra(extra: ExtraAction) -> BoundRoute:
+        return BoundRoute(registration, extra.name, extra.methods, extra.detail, 200, extra)
+
+    return [
+        *(bind_extra(extra) for extra in actions if not extra.detail),
+        *(bind(route) for route in model_routes if not route.detail),
+        *(bind(route) for route in model_routes if route.detail),
+        *(bind_extra(extra) for extra in actions if extra.detail),
+    ]
+
+
+class Router(APIRouter):
+    """A FastAPI ``APIRouter`` that viewsets are registered on."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.registrations: list[Registration] = []
+
+    def register(
+        self,
+        prefix: str,
+        viewset: type[GenericViewSet],
+        *,
+        parent: type[GenericViewSet] | str | None = None,
+        basename: str | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> Registration:
+        """Record ``viewset`` under ``prefix`` (below ``parent``'s detail path) and add its routes.
+
+        ``parent`` is a viewset class registered on this router before, or its basename.
+        """
+        registration = self._record(prefix, viewset, parent, basename, tags)
+        for route in build_routes(registration):
+            self.add_api_route(
+                route.path,
+                endpoints.build_endpoint(route),
+                methods=list(route.methods),
+                status_code=route.status_code,
+                response_model=endpoints.documented_response_model(route),
+                responses=endpoints.error_responses(route),
+                name=route.name,
+                operation_id=route.operation_id,
+                summary=route.summary,
+                tags=list(registration.tags),
+            )
+        return registration
+
+    def _record(
+        self,
+        prefix: str,
+        viewset: type[GenericViewSet],
+        parent: type[GenericViewSet] | str | None,
+        basename: str | None,
+        tags: Sequence[str] | None,
+    ) -> Registration:
+        if not (isinstance(viewset, type) and issubclass(viewset, GenericViewSet)):
+            raise ImproperlyConfigured(
+                f"router.register({prefix!r}, {viewset!r}): the second argument must be a "
+                "GenericViewSet subclass such as a ModelViewSet."
+            )
+        model = viewset.get_model()
+        prefix = prefix.strip("/")
+        if not prefix or "{" in prefix:
+            raise ImproperlyConfigured(
+                f"router.register({prefix!r}, {viewset.__name__}): the prefix must be a plain "
+                "path such as 'companies'; nesting is declared with parent=."
+            )
+        parent_registration = self._find_parent(viewset, parent) if parent is not None else None
+        if parent_registration is not None:
+            basename = basename or f"{parent_registration.basename}-{prefix}"
+            parent_lookup_field = viewset.find_parent_lookup_field(
+                parent_registration.viewset.get_model()
+            )
+        else:
+            basename = basename or prefix
+            parent_lookup_field = None
+        if any(existing.basename == basename for existing in self.registrations):
+            raise ImproperlyConfigured(
+                f"router.register({prefix!r}, {viewset.__name__}): basename {basename!r} is "
+                f"registered already; pass basename='...' to tell the two apart."
+            )
+        registration = Registration(
+            prefix, viewset, basename, parent_registration, parent_lookup_field,
+            tuple(tags) if tags is not None else (prefix,),
+        )
+        self._check(registration, model)
+        self.registrations.append(registration)
+        return registration
+
+    def _find_parent(
+        self, viewset: type[GenericViewSet], parent: type[GenericViewSet] | str
+    ) -> Registration:
+        found = [
+            registration
+            for registration in self.registrations
+            if parent in (registration.viewset, registration.basename)
+        ]
+        name = parent if isinstance(parent, str) else parent.__name__
+        if not found:
+            raise ImproperlyConfigured(
+                f"{viewset.__name__} is registered with parent={name}, which is not registered "
+                f"on this router yet; register {name} first."
+            )
+        if len(found) > 1:
+            raise ImproperlyConfigured(
+                f"{viewset.__name__} is registered with parent={name}, which is registered "
+                f"{len(found)} times ({[r.basename for r in found]}); pass the basename as parent."
+            )
+        return found[0]
+
+    def _check(self, registration: Registration, model: type) -> None:
+        viewset = registration.viewset
+        kwargs = [r.viewset.get_lookup_url_kwarg() for r in registration.chain]
+        if len(set(kwargs)) != len(kwargs):
+            raise ImproperlyConfigured(
+                f"{viewset.__name__}: the path {registration.detail_path} names "
+                f"{kwargs[-1]!r} twice; set {viewset.__name__}.lookup_url_kwarg to another name."
+            )
+        viewset.get_lookup_model_field()
+        routes = build_routes(registration)
+        for action in ("create", "update"):
+            schema = viewset.get_schema(action)
+            if schema is None or not callable(getattr(viewset, action, None)):
+                continue
+            check_write_schema(model, schema, f"{viewset.__name__}.schemas.{action}")
+            if viewset.get_response_schema(action) is None:
+                raise ImproperlyConfigured(
+                    f"{viewset.__name__}.schemas has {action}= but no get=; the {action} "
+                    "response is answered with the get schema, so set Schemas(get=...)."
+                )
+        for route in routes:
+            if route.extra is not None:
+                endpoints.check_extra_action(route)
+        if not routes:
+            raise ImproperlyConfigured(
+                f"{viewset.__name__} has no routes: give its schemas a get=, create= or "
+                "update=, or add an @action."
+            )

@@ -1,0 +1,1 @@
+"""Import paths kept from djfapi 0.0.x."""

@@ -1,0 +1,197 @@
+"""``GenericViewSet``: the class attributes a user sets, their ``get_*`` hooks, and request state.
+
+One instance serves one call: the endpoint makes it inside the request's threadpool hop
+with ``request``, ``action``, ``kwargs``, ``parent`` and ``access`` set, runs the action,
+and drops it. Class state is never changed per call.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
+from django.db import router as db_router
+from django.db.models import QuerySet
+from django.http import Http404
+from pydantic import BaseModel
+from starlette.requests import Request
+
+from djfapi.exceptions import ImproperlyConfigured
+from djfapi.pagination import BasePagination, LimitOffsetPagination, NoPagination
+from djfapi.permissions.base import BasePermission, as_permission
+from djfapi.schemas import Schemas, partial_schema
+
+__all__ = ["GenericViewSet"]
+
+
+class GenericViewSet:
+    """State and hooks shared by every action; mixins add the actions themselves."""
+
+    model: ClassVar[type[models.Model] | None] = None
+    schemas: ClassVar[Schemas] = Schemas()
+    lookup_field: ClassVar[str] = "pk"
+    lookup_url_kwarg: ClassVar[str | None] = None
+    parent_lookup_field: str | None = None
+    pagination_class: ClassVar[type[BasePagination] | None] = LimitOffsetPagination
+    permission_classes: ClassVar[list[Any]] = []
+
+    def __init__(
+        self,
+        *,
+        request: Request | None = None,
+        action: str | None = None,
+        kwargs: dict[str, Any] | None = None,
+        parent: models.Model | None = None,
+        parent_lookup_field: str | None = None,
+        access: Any = None,
+        paginator: BasePagination | None = None,
+    ) -> None:
+        self.request = request
+        self.action = action
+        self.kwargs = kwargs or {}
+        self.parent = parent
+        self.access = access
+        self.paginator = paginator or NoPagination()
+        if parent_lookup_field is not None:
+            self.parent_lookup_field = parent_lookup_field
+
+    # -- configuration read when routes are built ------------------------------------------
+
+    @classmethod
+    def get_model(cls) -> type[models.Model]:
+        """Defaults to ``cls.model``; raises ImproperlyConfigured when it is not set."""
+        if cls.model is None or not issubclass(cls.model, models.Model):
+            raise ImproperlyConfigured(
+                f"{cls.__name__}.model must be a Django model class, e.g. `model = Company`."
+            )
+        return cls.model
+
+    @classmethod
+    def get_lookup_url_kwarg(cls) -> str:
+        """Defaults to ``cls.lookup_url_kwarg`` or ``<model_name>_id``; names the path value."""
+        return cls.lookup_url_kwarg or f"{cls.get_model()._meta.model_name}_id"
+
+    @classmethod
+    def get_lookup_model_field(cls) -> models.Field:
+        """The model field ``lookup_field`` names (the pk for ``"pk"``); it types the path value."""
+        model = cls.get_model()
+        if cls.lookup_field == "pk":
+            return model._meta.pk  # type: ignore[return-value]
+        try:
+            return model._meta.get_field(cls.lookup_field)  # type: ignore[return-value]
+        except models.FieldDoesNotExist:
+            raise ImproperlyConfigured(
+                f"{cls.__name__}.lookup_field = {cls.lookup_field!r} is not a field of "
+                f"{model.__name__}; use 'pk' or a unique field's name."
+            ) from None
+
+    @classmethod
+    def get_schema(cls, action: str) -> type[BaseModel] | None:
+        """The body schema of ``action`` from ``cls.schemas`` (None: the action takes no body)."""
+        if action == "create":
+            return cls.schemas.create
+        if action == "update":
+            return cls.schemas.update
+        if action == "partial_update":
+            return partial_schema(cls.schemas.update) if cls.schemas.update else None
+        return None
+
+    @classmethod
+    def get_response_schema(cls, action: str) -> type[BaseModel] | None:
+        """The schema ``action`` answers with: ``schemas.list`` (or ``get``) for list, else ``get``."""
+        return cls.schemas.list_item if action == "list" else cls.schemas.get
+
+    @classmethod
+    def get_pagination_class(cls) -> type[BasePagination]:
+        """Defaults to ``cls.pagination_class``; ``None`` there means :class:`NoPagination`."""
+        return cls.pagination_class or NoPagination
+
+    @classmethod
+    def find_parent_lookup_field(cls, parent_model: type[models.Model]) -> str:
+        """``parent_lookup_field``, or the one ForeignKey from ``model`` to ``parent_model``."""
+        model = cls.get_model()
+        candidates = [
+            field.name
+            for field in model._meta.concrete_fields
+            if field.is_relation and field.related_model is parent_model
+        ]
+        if cls.parent_lookup_field is not None:
+            if cls.parent_lookup_field in candidates:
+                return cls.parent_lookup_field
+            raise ImproperlyConfigured(
+                f"{cls.__name__}.parent_lookup_field = {cls.parent_lookup_field!r} is not a "
+                f"ForeignKey from {model.__name__} to {parent_model.__name__}; "
+                f"choose one of {candidates}."
+            )
+        if len(candidates) == 1:
+            return candidates[0]
+        problem = "has no ForeignKey" if not candidates else f"has several ForeignKeys {candidates}"
+        raise ImproperlyConfigured(
+            f"{model.__name__} {problem} to {parent_model.__name__}, so {cls.__name__} cannot be "
+            f"nested under it; set {cls.__name__}.parent_lookup_field to the ForeignKey to use."
+        )
+
+    # -- hooks run during a call -------------------------------------------------------------
+
+    def get_queryset(self) -> QuerySet[Any]:
+        """All rows of ``model``, limited to the parent's when nested; override to narrow further."""
+        queryset = self.get_model()._default_manager.all()
+        if self.parent is not None and self.parent_lookup_field:
+            queryset = queryset.filter(**{self.parent_lookup_field: self.parent})
+        return queryset
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """Narrow a list by the request's query; the default returns ``queryset`` as it is."""
+        return queryset
+
+    def get_object(self) -> Any:
+        """The row the path names, from ``get_queryset()``; 404 when that does not hold it."""
+        lookup_url_kwarg = self.get_lookup_url_kwarg()
+        value = self.kwargs[lookup_url_kwarg]
+        model = self.get_model()
+        try:
+            obj = self.get_queryset().get(**{self.lookup_field: value})
+        except model.DoesNotExist:
+            raise Http404(f"No {model._meta.verbose_name} with {lookup_url_kwarg} {value}.") from None
+        self.check_object_permissions(obj)
+        return obj
+
+    def paginate_queryset(self, queryset: QuerySet[Any]) -> Any:
+        """The rows of the requested page, fetched by ``self.paginator``."""
+        return self.paginator.paginate_queryset(queryset)
+
+    def get_paginated_response(self, items: Any) -> dict[str, Any]:
+        """The list response body around ``items``."""
+        return self.paginator.get_paginated_response(items)
+
+    def get_permissions(self) -> list[BasePermission]:
+        """Defaults to instances of ``cls.permission_classes``."""
+        return [as_permission(permission) for permission in self.permission_classes]
+
+    def check_permissions(self) -> None:
+        """Raise PermissionDenied (403) unless every permission grants the call."""
+        for permission in self.get_permissions():
+            if not permission.has_permission(self):
+                self.permission_denied(permission)
+
+    def check_object_permissions(self, obj: Any) -> None:
+        """Raise PermissionDenied (403) unless every permission grants the call on ``obj``."""
+        for permission in self.get_permissions():
+            if not permission.has_object_permission(self, obj):
+                self.permission_denied(permission)
+
+    def permission_denied(self, permission: BasePermission) -> None:
+        """Deny the call with ``permission.message``."""
+        raise PermissionDenied(permission.message)
+
+    def get_server_owned_fields(self) -> set[str]:
+        """Fields a body never sets: the pk and, when nested, the ForeignKey to the parent."""
+        owned = {self.get_model()._meta.pk.name}  # type: ignore[union-attr]
+        if self.parent_lookup_field:
+            owned.add(self.parent_lookup_field)
+        return owned
+
+    def atomic(self) -> transaction.Atomic:
+        """A transaction on the database ``model`` is written to; every write runs in one."""
+        return transaction.atomic(using=db_router.db_for_write(self.get_model()))

@@ -1,0 +1,88 @@
+"""One mixin per action; each action only calls hooks, and each default hook is a line or two."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from djfapi.schemas import transfer_to_orm
+
+if TYPE_CHECKING:  # mixins are combined with GenericViewSet, which holds the hooks they call
+    from djfapi.viewsets.generic import GenericViewSet as _Base
+else:
+    _Base = object
+
+__all__ = [
+    "CreateModelMixin",
+    "DestroyModelMixin",
+    "ListModelMixin",
+    "RetrieveModelMixin",
+    "UpdateModelMixin",
+]
+
+
+class ListModelMixin(_Base):
+    """``GET /<prefix>``: a page of the rows ``get_queryset()`` and ``filter_queryset()`` allow."""
+
+    def list(self) -> dict[str, Any]:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(page)
+
+
+class RetrieveModelMixin(_Base):
+    """``GET /<prefix>/{id}``: one row."""
+
+    def retrieve(self) -> Any:
+        return self.get_object()
+
+
+class CreateModelMixin(_Base):
+    """``POST /<prefix>``: a new row from the ``create`` schema, answered with 201."""
+
+    def create(self, data: BaseModel) -> Any:
+        with self.atomic():
+            instance = self.build_instance(data)
+            self.perform_create(instance)
+        return instance
+
+    def build_instance(self, data: BaseModel) -> Any:
+        """An unsaved instance with the body's fields and, when nested, the parent set."""
+        instance = self.get_model()()
+        transfer_to_orm(data, instance, exclude=self.get_server_owned_fields())
+        if self.parent is not None:
+            setattr(instance, self.parent_lookup_field, self.parent)
+        return instance
+
+    def perform_create(self, instance: Any) -> None:
+        instance.save()
+
+
+class UpdateModelMixin(_Base):
+    """``PUT`` (every field of ``update``) and ``PATCH`` (only the fields sent) on one row."""
+
+    def update(self, data: BaseModel, *, partial: bool = False) -> Any:
+        with self.atomic():
+            instance = self.get_object()
+            owned = self.get_server_owned_fields()
+            transfer_to_orm(data, instance, exclude_unset=partial, exclude=owned)
+            self.perform_update(instance)
+        return instance
+
+    def partial_update(self, data: BaseModel) -> Any:
+        return self.update(data, partial=True)
+
+    def perform_update(self, instance: Any) -> None:
+        instance.save()
+
+
+class DestroyModelMixin(_Base):
+    """``DELETE /<prefix>/{id}``, answered with 204."""
+
+    def destroy(self) -> None:
+        with self.atomic():
+            self.perform_destroy(self.get_object())
+
+    def perform_destroy(self, instance: Any) -> None:
+        instance.delete()

@@ -1,0 +1,39 @@
+"""Shared fixtures: every test gets a flushed, committed-data database and a client."""
+
+import threading
+
+import pytest
+from django.db.backends import utils as backend_utils
+from fastapi.testclient import TestClient
+
+from tests.testapp.api import create_app
+
+
+@pytest.fixture(autouse=True)
+def _database(transactional_db):
+    """Committed data: the request's threadpool hop runs on its own connection and must see it."""
+
+
+@pytest.fixture
+def app():
+    return create_app()
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def query_log(monkeypatch):
+    """Every SQL statement run, in any thread, as (thread ident, sql)."""
+    log: list[tuple[int, str]] = []
+    original = backend_utils.CursorWrapper._execute_with_wrappers
+
+    def recording(self, sql, *args, **kwargs):
+        log.append((threading.get_ident(), sql))
+        return original(self, sql, *args, **kwargs)
+
+    monkeypatch.setattr(backend_utils.CursorWrapper, "_execute_with_wrappers", recording)
+    return log
