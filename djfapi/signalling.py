@@ -25,7 +25,7 @@ from django.core import signals
 __all__ = ["request_signalling"]
 
 
-class request_signalling(ContextDecorator):  # noqa: N801 - lower case, as 0.0.x named it
+class request_signalling(ContextDecorator):
     """Send ``request_started`` on entry and ``request_finished`` on exit, in this thread."""
 
     def __enter__(self) -> request_signalling:

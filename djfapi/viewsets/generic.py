@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models, transaction
 from django.db import router as db_router
 from django.db.models import QuerySet
@@ -80,7 +80,7 @@ class GenericViewSet:
             return model._meta.pk  # type: ignore[return-value]
         try:
             return model._meta.get_field(cls.lookup_field)  # type: ignore[return-value]
-        except models.FieldDoesNotExist:
+        except FieldDoesNotExist:
             raise ImproperlyConfigured(
                 f"{cls.__name__}.lookup_field = {cls.lookup_field!r} is not a field of "
                 f"{model.__name__}; use 'pk' or a unique field's name."

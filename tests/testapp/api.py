@@ -132,8 +132,8 @@ def build_router() -> Router:
     return router
 
 
-def create_app() -> FastAPI:
+def create_app(router: Router | None = None) -> FastAPI:
     app = FastAPI()
     djfapi.install(app)
-    app.include_router(build_router(), prefix="/api")
+    app.include_router(router or build_router(), prefix="/api")
     return app

@@ -1,0 +1,27 @@
+# make test: create the virtual environment if missing, install djfapi with [dev], run the
+# suite on SQLite and (when reachable) PostgreSQL.  make lint: ruff.
+#   make test PYTHON=python3.12 VENV=.venv-py312 DJANGO='django>=6,<7'
+PYTHON ?= python3
+VENV ?= .venv
+DJANGO ?= django>=5.2
+PYTEST_ARGS ?=
+
+.PHONY: test lint install clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev,postgres,jwt]' '$(DJANGO)'
+	$(VENV)/bin/python -c "import sys, django, fastapi, pydantic; print('python', sys.version.split()[0], '| django', django.get_version(), '| fastapi', fastapi.__version__, '| pydantic', pydantic.VERSION)"
+	touch $@
+
+test: install
+	$(VENV)/bin/python scripts/run_tests.py $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf .venv .venv-* *.egg-info .pytest_cache .ruff_cache
