@@ -1,0 +1,68 @@
+"""The README's Python blocks run, in order, in one namespace, against the test app's models."""
+
+import re
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.testapp import models
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def python_blocks() -> list[str]:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
+    return [block for block in blocks if not block.startswith("# models.py")]
+
+
+@pytest.fixture
+def readme():
+    namespace = {"Company": models.Company, "Department": models.Department, "Team": models.Team}
+    for block in python_blocks():
+        exec(compile(block, str(README), "exec"), namespace)
+    return namespace
+
+
+def test_readme_has_python_blocks():
+    assert len(python_blocks()) >= 5
+
+
+def test_the_first_api_works(readme):
+    with TestClient(readme["app"]) as client:
+        company = client.post("/api/companies", json={"name": "Acme"})
+        assert company.status_code == 201
+        company_id = company.json()["id"]
+        department = client.post(f"/api/companies/{company_id}/departments", json={"name": "Sales"})
+        assert department.status_code == 201
+        assert department.json()["company_id"] == company_id
+        assert client.post(f"/api/companies/{company_id}/archive").json()["archived"] is True
+        assert client.get(f"/api/companies/{company_id}").status_code == 404  # get_queryset hides it
+        assert client.get("/stats").json() == {"companies": 1}
+
+
+def mounted(router) -> TestClient:
+    app = FastAPI()
+    app.include_router(router)
+    return TestClient(app)
+
+
+def test_the_other_examples_work(readme):
+    from djfapi import Router
+
+    models.Company.objects.create(name="Acme Archived", archived=True)
+    models.Company.objects.create(name="Beta")
+    router = Router()
+    router.register("companies", readme["ReportingCompanyViewSet"])
+    router.register("guarded", readme["GuardedCompanyViewSet"])
+    client = mounted(router)
+    assert client.get("/companies/summary", params={"name": "acme"}).json() == {
+        "count": 0, "archived": 0,  # the README's get_queryset leaves archived companies out
+    }
+    assert client.get("/companies/summary").json() == {"count": 1, "archived": 0}
+    beta = models.Company.objects.get(name="Beta")
+    assert client.get(f"/guarded/{beta.id}").status_code == 200
+    assert [r.path for r in readme["nested"].routes][-1] == (
+        "/companies/{company_id}/departments/{department_id}/teams/{team_id}"
+    )
