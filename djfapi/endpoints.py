@@ -25,6 +25,7 @@ from pydantic import TypeAdapter
 
 from djfapi.exceptions import ErrorBody, ImproperlyConfigured, to_http_exception
 from djfapi.pagination import BasePagination
+from djfapi.schemas.reading import prepare
 from djfapi.signalling import request_signalling
 
 if TYPE_CHECKING:
@@ -160,7 +161,9 @@ class Renderer:
         adapter = self.instance_adapter if use_instance_schema else self.adapter
         if adapter is None:
             return self.status_code, pydantic_core.to_json(result)
-        return self.status_code, adapter.dump_json(adapter.validate_python(result, from_attributes=True))
+        schema = self.instance_schema if use_instance_schema else self.schema
+        value = adapter.validate_python(prepare(schema, result), from_attributes=True)
+        return self.status_code, adapter.dump_json(value)
 
 
 def renderer_for(route: BoundRoute) -> Renderer:
@@ -185,11 +188,13 @@ class Call:
     access: Any = None
 
 
-def make_viewset(registration: Registration, action: str, call: Call) -> GenericViewSet:
+def make_viewset(
+    registration: Registration, action: str, call: Call, *, nested_action: str | None = None
+) -> GenericViewSet:
     """A viewset of ``registration`` for ``call``, its parent looked up through its ancestors."""
     parent = None
     if registration.parent is not None:
-        parent = make_viewset(registration.parent, "retrieve", call).get_object()
+        parent = make_viewset(registration.parent, "retrieve", call, nested_action=action).get_object()
     return registration.viewset(
         request=call.request,
         action=action,
@@ -198,6 +203,7 @@ def make_viewset(registration: Registration, action: str, call: Call) -> Generic
         parent_lookup_field=registration.parent_lookup_field,
         access=call.access,
         paginator=call.paginator if registration is call.route.registration else None,
+        nested_action=nested_action,
     )
 
 

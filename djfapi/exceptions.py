@@ -21,13 +21,31 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-__all__ = ["ErrorBody", "ImproperlyConfigured", "install", "to_http_exception"]
+__all__ = ["ErrorBody", "ImproperlyConfigured", "InvalidBody", "install", "to_http_exception"]
 
 logger = logging.getLogger("djfapi")
 
 
 class ImproperlyConfigured(django_exceptions.ImproperlyConfigured):
     """A viewset, router or schema is set up wrongly; the message says how to fix it."""
+
+
+class InvalidBody(Exception):
+    """Errors at places in the request body, answered like FastAPI's own 422 (or 409 for conflicts).
+
+    ``errors`` are dicts with ``loc`` (e.g. ``["body", "departments", 0, "name"]``), ``msg``
+    and ``type``.
+    """
+
+    def __init__(self, errors: list[dict[str, Any]], *, status_code: int = 422) -> None:
+        super().__init__(errors)
+        self.errors = errors
+        self.status_code = status_code
+
+    @classmethod
+    def at(cls, loc: tuple[Any, ...], msg: str, type: str = "value_error") -> InvalidBody:
+        """One error at ``loc``."""
+        return cls([{"loc": list(loc), "msg": msg, "type": type}])
 
 
 class ErrorBody(BaseModel):
@@ -52,6 +70,8 @@ def to_http_exception(exc: Exception) -> HTTPException | None:
     """The HTTP error a Django exception stands for, or None when it is not one of them."""
     if isinstance(exc, HTTPException):
         return exc
+    if isinstance(exc, InvalidBody):
+        return HTTPException(exc.status_code, detail=exc.errors)
     if isinstance(exc, (Http404, django_exceptions.ObjectDoesNotExist)):
         return HTTPException(404, detail=str(exc) or "Not found.")
     if isinstance(exc, django_exceptions.PermissionDenied):
@@ -80,6 +100,7 @@ async def _server_error_handler(request: Request, exc: Exception) -> JSONRespons
 def install(app: FastAPI) -> None:
     """Answer Django's exceptions as JSON errors with a ``detail``, anywhere in ``app``."""
     for exc_class in (
+        InvalidBody,
         django_exceptions.ObjectDoesNotExist,
         Http404,
         django_exceptions.PermissionDenied,

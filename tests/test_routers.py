@@ -205,9 +205,9 @@ def test_ambiguous_parent_foreign_key_must_be_named():
 
 def test_unrelated_parent_fails():
     router = Router()
-    router.register("countries", api.CountryViewSet)
-    with pytest.raises(ImproperlyConfigured, match="Company has no ForeignKey to Country"):
-        router.register("companies", api.CompanyViewSet, parent=api.CountryViewSet)
+    router.register("companies", api.CompanyViewSet)
+    with pytest.raises(ImproperlyConfigured, match="Country has no ForeignKey to Company"):
+        router.register("countries", api.CountryViewSet, parent=api.CompanyViewSet)
 
 
 def test_wrong_explicit_parent_lookup_field_fails():
@@ -255,7 +255,7 @@ def test_write_schema_fields_must_exist_on_the_model():
         schemas = Schemas(get=api.CompanyOut, create=Typo)
 
     with pytest.raises(ImproperlyConfigured, match="TypoViewSet.schemas.create: field 'nmae' of "
-                                                   "Typo is not a concrete field of Company"):
+                                                   "Typo is not a field of Company"):
         Router().register("companies", TypoViewSet)
 
 

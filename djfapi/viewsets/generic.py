@@ -20,7 +20,7 @@ from starlette.requests import Request
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.pagination import BasePagination, LimitOffsetPagination, NoPagination
 from djfapi.permissions.base import BasePermission, as_permission
-from djfapi.schemas import Schemas, partial_schema
+from djfapi.schemas import OrmWriter, Schemas, partial_schema, query_plan, server_owned_fields
 
 __all__ = ["GenericViewSet"]
 
@@ -46,6 +46,7 @@ class GenericViewSet:
         parent_lookup_field: str | None = None,
         access: Any = None,
         paginator: BasePagination | None = None,
+        nested_action: str | None = None,
     ) -> None:
         self.request = request
         self.action = action
@@ -53,6 +54,7 @@ class GenericViewSet:
         self.parent = parent
         self.access = access
         self.paginator = paginator or NoPagination()
+        self.nested_action = nested_action
         if parent_lookup_field is not None:
             self.parent_lookup_field = parent_lookup_field
 
@@ -99,7 +101,10 @@ class GenericViewSet:
 
     @classmethod
     def get_response_schema(cls, action: str) -> type[BaseModel] | None:
-        """The schema ``action`` answers with: ``schemas.list`` (or ``get``) for list, else ``get``."""
+        """The schema ``action`` answers with: ``schemas.list`` (or ``get``) for list, none for
+        destroy, else ``get``."""
+        if action == "destroy":
+            return None
         return cls.schemas.list_item if action == "list" else cls.schemas.get
 
     @classmethod
@@ -135,11 +140,22 @@ class GenericViewSet:
     # -- hooks run during a call -------------------------------------------------------------
 
     def get_queryset(self) -> QuerySet[Any]:
-        """All rows of ``model``, limited to the parent's when nested; override to narrow further."""
+        """All rows of ``model``, limited to the parent's when nested, with the related rows the
+        response reads fetched up front; override to narrow further."""
         queryset = self.get_model()._default_manager.all()
         if self.parent is not None and self.parent_lookup_field:
             queryset = queryset.filter(**{self.parent_lookup_field: self.parent})
+        if self.nested_action is None:  # parent lookups answer nothing, so need nothing more
+            queryset = self.optimize_queryset(queryset)
         return queryset
+
+    def optimize_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """Add the ``select_related``/``prefetch_related`` the action's response schema needs
+        (worked out once per model and schema), so lists cost the same queries at any length."""
+        schema = self.get_response_schema(self.action or "")
+        if schema is None:
+            return queryset
+        return query_plan(self.get_model(), schema).apply(queryset)
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """Narrow a list by the request's query; the default returns ``queryset`` as it is."""
@@ -186,11 +202,24 @@ class GenericViewSet:
         raise PermissionDenied(permission.message)
 
     def get_server_owned_fields(self) -> set[str]:
-        """Fields a body never sets: the pk and, when nested, the ForeignKey to the parent."""
-        owned = {self.get_model()._meta.pk.name}  # type: ignore[union-attr]
+        """Fields a body never sets: the pk, auto_now and non-editable fields and, when nested,
+        the ForeignKey to the parent."""
+        owned = server_owned_fields(self.get_model())
         if self.parent_lookup_field:
             owned.add(self.parent_lookup_field)
         return owned
+
+    def get_reference_queryset(self, model: type[models.Model]) -> QuerySet[Any]:
+        """The rows of ``model`` a body's ids may point at; defaults to its default manager."""
+        return model._default_manager.all()
+
+    def get_writer(self) -> OrmWriter:
+        """What writes bodies onto instances, checking ids with ``get_reference_queryset``."""
+        return OrmWriter(self.get_reference_queryset)
+
+    def validate_instance(self, instance: models.Model) -> None:
+        """Model validation before a save: 422 for invalid values, 409 for uniqueness."""
+        self.get_writer().validate(instance)
 
     def atomic(self) -> transaction.Atomic:
         """A transaction on the database ``model`` is written to; every write runs in one."""

@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from djfapi.schemas import transfer_to_orm
-
 if TYPE_CHECKING:  # mixins are combined with GenericViewSet, which holds the hooks they call
     from djfapi.viewsets.generic import GenericViewSet as _Base
 else:
@@ -45,17 +43,19 @@ class CreateModelMixin(_Base):
         with self.atomic():
             instance = self.build_instance(data)
             self.perform_create(instance)
+            self.get_writer().write_nested(instance, data)
         return instance
 
     def build_instance(self, data: BaseModel) -> Any:
         """An unsaved instance with the body's fields and, when nested, the parent set."""
         instance = self.get_model()()
-        transfer_to_orm(data, instance, exclude=self.get_server_owned_fields())
+        self.get_writer().assign(data, instance, exclude=self.get_server_owned_fields())
         if self.parent is not None:
             setattr(instance, self.parent_lookup_field, self.parent)
         return instance
 
     def perform_create(self, instance: Any) -> None:
+        self.validate_instance(instance)
         instance.save()
 
 
@@ -63,17 +63,20 @@ class UpdateModelMixin(_Base):
     """``PUT`` (every field of ``update``) and ``PATCH`` (only the fields sent) on one row."""
 
     def update(self, data: BaseModel, *, partial: bool = False) -> Any:
+        writer = self.get_writer()
         with self.atomic():
             instance = self.get_object()
-            owned = self.get_server_owned_fields()
-            transfer_to_orm(data, instance, exclude_unset=partial, exclude=owned)
+            writer.assign(data, instance, partial=partial, exclude=self.get_server_owned_fields())
             self.perform_update(instance)
+            writer.write_nested(instance, data, partial=partial)
+        instance._prefetched_objects_cache = {}  # nested lists changed: read them afresh (as DRF)
         return instance
 
     def partial_update(self, data: BaseModel) -> Any:
         return self.update(data, partial=True)
 
     def perform_update(self, instance: Any) -> None:
+        self.validate_instance(instance)
         instance.save()
 
 

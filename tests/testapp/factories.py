@@ -44,3 +44,27 @@ class CountryFactory(factory.django.DjangoModelFactory):
 
     code = "DE"
     name = "Germany"
+
+
+class EmployeeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Employee
+
+    company = factory.SubFactory(CompanyFactory)
+    user_id = factory.Sequence(lambda n: f"user-{n}")
+
+
+class CostcenterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Costcenter
+
+    company = factory.SubFactory(CompanyFactory)
+    code = factory.Sequence(lambda n: f"CC{n}")
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Tag
+
+    tenant_id = "tenant-a"
+    label = factory.Sequence(lambda n: f"tag-{n}")

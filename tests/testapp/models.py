@@ -5,11 +5,29 @@ import uuid
 from django.db import models
 
 
+class Tag(models.Model):
+    tenant_id = models.CharField(max_length=64, db_index=True)
+    label = models.CharField(max_length=30)
+
+    class Meta:
+        ordering = ["id"]
+
+
 class Company(models.Model):
     tenant_id = models.CharField(max_length=64, db_index=True)
     name = models.CharField(max_length=100, unique=True)
     archived = models.BooleanField(default=False)
     created_by = models.CharField(max_length=64, blank=True, default="")
+    country = models.ForeignKey("Country", null=True, blank=True, on_delete=models.SET_NULL)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="companies")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.name} ({self.tenant_id})"
+
+    def department_count(self) -> int:
+        return len(self.departments.all())
 
     class Meta:
         ordering = ["id"]
@@ -59,3 +77,45 @@ class Transfer(models.Model):
     source = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     target = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     amount = models.IntegerField()
+
+
+class Employee(models.Model):
+    class Type(models.TextChoices):
+        OWNER = "owner"
+        ADMIN = "admin"
+        MEMBER = "member"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="employees")
+    user_id = models.CharField(max_length=64)
+    type = models.CharField(max_length=10, choices=Type.choices, default=Type.MEMBER)
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="employees")
+
+
+class Costcenter(models.Model):
+    """Choices, decimals, dates, JSON, auto_now and constraints, for schemas and validation."""
+
+    class Kind(models.TextChoices):
+        OPEX = "opex", "Operating"
+        CAPEX = "capex", "Capital"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="costcenters")
+    code = models.CharField(max_length=10, help_text="Unique per company.")
+    kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.OPEX)
+    budget = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    starts_on = models.DateField(null=True, blank=True)
+    meta = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="costcenter_code_per_company"),
+            models.CheckConstraint(condition=models.Q(budget__gte=0), name="costcenter_budget_positive"),
+        ]
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.code and self.code.lower() == "void":
+            raise ValidationError("'void' is reserved.")

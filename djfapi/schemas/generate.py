@@ -1,0 +1,128 @@
+"""``schema_for``: a pydantic model built from a Django model's fields.
+
+::
+
+    CompanyOut = schema_for(Company)                                  # every concrete field
+    CompanyIn = schema_for(Company, fields=["name", "country_id"])   # ForeignKeys as <name>_id
+    CompanyPatch = schema_for(Company, exclude=["id"], optional=True)
+
+Types, ``max_length``, choices (as a ``Literal``), null (``X | None``), defaults, decimal
+digits and places, help texts and verbose names carry over, so OpenAPI shows the constraints.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from django.db import models
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model
+from pydantic.fields import FieldInfo
+
+from djfapi.exceptions import ImproperlyConfigured
+
+__all__ = ["schema_for"]
+
+_TYPES: tuple[tuple[type[models.Field], Any], ...] = (
+    (models.BooleanField, bool),
+    (models.UUIDField, uuid.UUID),
+    (models.DecimalField, decimal.Decimal),
+    (models.DateTimeField, datetime.datetime),  # before DateField, its base class
+    (models.DateField, datetime.date),
+    (models.TimeField, datetime.time),
+    (models.DurationField, datetime.timedelta),
+    (models.IntegerField, int),  # AutoFields and every integer field
+    (models.FloatField, float),
+    (models.JSONField, JsonValue),
+    (models.BinaryField, bytes),
+    (models.CharField, str),
+    (models.TextField, str),
+    (models.GenericIPAddressField, str),
+    (models.FilePathField, str),
+    (models.FileField, str),
+)
+
+
+def python_type(field: models.Field) -> Any:
+    """The Python type a value of ``field`` has (a ForeignKey's is its target's)."""
+    if field.is_relation:
+        return python_type(field.target_field)  # type: ignore[attr-defined]
+    if field.choices:
+        return Literal[tuple(value for value, _ in field.flatchoices)]  # type: ignore[misc]
+    for field_class, annotation in _TYPES:
+        if isinstance(field, field_class):
+            return annotation
+    raise ImproperlyConfigured(
+        f"schema_for: no type known for {type(field).__name__} "
+        f"{field.model.__name__}.{field.name}; write that schema field by hand."
+    )
+
+
+def field_info(field: models.Field, *, optional: bool) -> FieldInfo:
+    """Default, constraints and documentation of ``field``."""
+    constraints: dict[str, Any] = {}
+    if getattr(field, "max_length", None) and python_type(field) is str:
+        constraints["max_length"] = field.max_length
+    if isinstance(field, models.DecimalField):
+        constraints.update(max_digits=field.max_digits, decimal_places=field.decimal_places)
+    if isinstance(field, (models.PositiveIntegerField, models.PositiveSmallIntegerField,
+                          models.PositiveBigIntegerField)):
+        constraints["ge"] = 0
+    docs = {"title": str(field.verbose_name).capitalize(),
+            "description": str(field.help_text) or None}
+    if optional:
+        return Field(None, **constraints, **docs)
+    if field.has_default():
+        if callable(field.default):
+            return Field(default_factory=field.default, **constraints, **docs)
+        return Field(field.default, **constraints, **docs)
+    if field.null:
+        return Field(None, **constraints, **docs)
+    if field.blank and field.empty_strings_allowed:
+        return Field("", **constraints, **docs)
+    return Field(..., **constraints, **docs)
+
+
+def _select(model: type[models.Model], fields: Sequence[str] | None,
+            exclude: Sequence[str]) -> list[models.Field]:
+    by_name = {}
+    for field in model._meta.concrete_fields:
+        by_name[field.name] = by_name[field.attname] = field
+    unknown = [name for name in [*(fields or ()), *exclude] if name not in by_name]
+    if unknown:
+        raise ImproperlyConfigured(
+            f"schema_for({model.__name__}): {unknown} are not concrete fields; choose from "
+            f"{sorted(f.attname for f in model._meta.concrete_fields)}."
+        )
+    chosen = [by_name[name] for name in fields] if fields else list(model._meta.concrete_fields)
+    excluded = {by_name[name] for name in exclude}
+    return [field for field in chosen if field not in excluded]
+
+
+def schema_for(
+    model: type[models.Model],
+    *,
+    fields: Sequence[str] | None = None,
+    exclude: Sequence[str] = (),
+    name: str | None = None,
+    optional: bool = False,
+) -> type[BaseModel]:
+    """A pydantic model of ``model``'s concrete fields (``fields``, or all but ``exclude``).
+
+    ForeignKeys appear as ``<name>_id``. With ``optional=True`` every field defaults to None.
+    """
+    definitions: dict[str, Any] = {}
+    for field in _select(model, fields, exclude):
+        annotation = python_type(field)
+        if field.null or optional:
+            annotation = annotation | None
+        definitions[field.attname] = (annotation, field_info(field, optional=optional))
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        name or model.__name__,
+        __config__=ConfigDict(from_attributes=True),
+        __doc__=f"{model._meta.verbose_name.capitalize()} (generated from {model.__name__}).",
+        **definitions,
+    )

@@ -1,0 +1,236 @@
+"""Writing a validated body onto model instances: fields by name, ForeignKeys by id (checked),
+nested lists synchronised by id, model validation before every save.
+
+A schema field maps to the model field of the same name (a ForeignKey as ``company_id``, or as
+``company`` holding the id), to a property with a setter, to a reverse ForeignKey holding a
+list of nested objects (``departments: list[DepartmentIn]``), or to a many-to-many field
+holding a list of ids. Anything else is refused when the viewset is registered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models
+from django.db.models import ForeignObjectRel, UniqueConstraint
+from pydantic import BaseModel
+
+from djfapi.exceptions import ImproperlyConfigured, InvalidBody
+from djfapi.schemas.types import collection_item, is_model, nested_model, optional_inner
+
+__all__ = ["OrmWriter", "check_write_schema", "server_owned_fields", "transfer_to_orm"]
+
+Loc = tuple[Any, ...]
+
+
+def concrete_field(model: type[models.Model], name: str) -> models.Field | None:
+    """The concrete field ``name`` (a field name or an attname like ``company_id``) writes."""
+    for field in model._meta.concrete_fields:
+        if name in (field.name, field.attname):
+            return field
+    return None
+
+
+def reverse_relation(model: type[models.Model], name: str) -> ForeignObjectRel | None:
+    """The reverse ForeignKey whose accessor is ``name`` (``departments``, ``team_set``)."""
+    for relation in model._meta.related_objects:
+        if relation.one_to_many and relation.get_accessor_name() == name:
+            return relation
+    return None
+
+
+def many_to_many(model: type[models.Model], name: str) -> models.ManyToManyField | None:
+    for field in model._meta.many_to_many:
+        if field.name == name:
+            return field  # type: ignore[return-value]
+    return None
+
+
+def _settable_attribute(model: type[models.Model], name: str) -> bool:
+    attribute = getattr(model, name, None)
+    return isinstance(attribute, property) and attribute.fset is not None
+
+
+def server_owned_fields(model: type[models.Model]) -> set[str]:
+    """Fields no body sets: the pk, ``editable=False`` and ``auto_now``/``auto_now_add`` fields."""
+    owned = {model._meta.pk.name}  # type: ignore[union-attr]
+    for field in model._meta.concrete_fields:
+        if not field.editable or getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            owned.add(field.name)
+    return owned
+
+
+def check_write_schema(model: type[models.Model], schema: type[BaseModel], owner: str) -> None:
+    """Raise ImproperlyConfigured when a field of ``schema`` names nothing djfapi can write."""
+    for name, info in schema.model_fields.items():
+        field = concrete_field(model, name)
+        if field is not None:
+            if field.is_relation and nested_model(info.annotation) is not None:
+                raise ImproperlyConfigured(
+                    f"{owner}: {schema.__name__}.{name} nests an object, but ForeignKeys are "
+                    f"written by id; declare `{field.attname}: int` instead."
+                )
+            continue
+        relation = reverse_relation(model, name)
+        if relation is not None:
+            nested = nested_model(info.annotation)
+            if nested is None or not nested[1]:
+                raise ImproperlyConfigured(
+                    f"{owner}: {schema.__name__}.{name} is the reverse ForeignKey from "
+                    f"{relation.related_model.__name__}; declare it as a list of a schema, "
+                    f"e.g. `{name}: list[{relation.related_model.__name__}In]`."
+                )
+            check_write_schema(relation.related_model, nested[0], owner)
+            continue
+        if many_to_many(model, name) is not None:
+            item = collection_item(info.annotation)
+            if item is None or is_model(optional_inner(item)):
+                raise ImproperlyConfigured(
+                    f"{owner}: {schema.__name__}.{name} is a many-to-many field; declare it as "
+                    f"a list of ids, e.g. `{name}: list[int]`."
+                )
+            continue
+        if not _settable_attribute(model, name):
+            raise ImproperlyConfigured(
+                f"{owner}: field {name!r} of {schema.__name__} is not a field of "
+                f"{model.__name__} (nor a reverse ForeignKey, many-to-many field or property "
+                f"with a setter). Rename it to one of "
+                f"{sorted(f.attname for f in model._meta.concrete_fields)} or leave it out."
+            )
+
+
+@dataclass
+class OrmWriter:
+    """Writes bodies onto instances; ``reference_queryset(model)`` is what ids may point at."""
+
+    reference_queryset: Callable[[type[models.Model]], models.QuerySet[Any]]
+
+    def assign(
+        self, data: BaseModel, instance: models.Model, *, partial: bool = False,
+        exclude: Collection[str] = (), loc: Loc = ("body",),
+    ) -> None:
+        """Set the body's plain fields and ForeignKey ids on ``instance`` (not saved)."""
+        model = type(instance)
+        errors: list[dict[str, Any]] = []
+        for name in type(data).model_fields:
+            if partial and name not in data.model_fields_set:
+                continue
+            field = concrete_field(model, name)
+            if field is None:
+                if _settable_attribute(model, name) and name not in exclude:
+                    setattr(instance, name, getattr(data, name))
+                continue
+            if field.name in exclude or field.attname in exclude:
+                continue
+            value = getattr(data, name)
+            if field.is_relation and value is not None and not self._visible(field, value):
+                errors.append({"loc": [*loc, name], "type": "reference",
+                               "msg": f"No {field.related_model._meta.verbose_name} with id {value}."})
+            setattr(instance, field.attname, value)
+        if errors:
+            raise InvalidBody(errors)
+
+    def _visible(self, field: models.Field, value: Any) -> bool:
+        target = field.target_field.name  # type: ignore[attr-defined]
+        return self.reference_queryset(field.related_model).filter(**{target: value}).exists()
+
+    def write_nested(
+        self, instance: models.Model, data: BaseModel, *, partial: bool = False, loc: Loc = ("body",),
+    ) -> None:
+        """After ``instance`` is saved: synchronise nested lists and many-to-many ids sent."""
+        model = type(instance)
+        for name in type(data).model_fields:
+            if partial and name not in data.model_fields_set:
+                continue
+            value = getattr(data, name)
+            relation = reverse_relation(model, name)
+            if relation is not None and value is not None:
+                self._sync(instance, relation, value, (*loc, name))
+            elif many_to_many(model, name) is not None and value is not None:
+                self._set_ids(instance, many_to_many(model, name), value, (*loc, name))  # type: ignore[arg-type]
+
+    def _sync(self, instance: models.Model, relation: ForeignObjectRel, items: list[BaseModel],
+              loc: Loc) -> None:
+        """Update items sent with an id, create those without, delete those left out."""
+        child_model = relation.related_model
+        pk_name = child_model._meta.pk.name  # type: ignore[union-attr]
+        existing = {obj.pk: obj for obj in getattr(instance, relation.get_accessor_name()).all()}
+        kept = set()
+        owned = server_owned_fields(child_model) | {relation.field.name}
+        for index, item in enumerate(items):
+            pk = getattr(item, pk_name, None) if pk_name in type(item).model_fields else None
+            if pk is not None and pk not in existing:
+                raise InvalidBody.at((*loc, index, pk_name), f"No {child_model._meta.verbose_name} "
+                                     f"with id {pk} here.", "reference")
+            child = existing[pk] if pk is not None else child_model()
+            kept.add(pk)
+            self.assign(item, child, exclude=owned, loc=(*loc, index))
+            setattr(child, relation.field.name, instance)
+            self.validate(child, loc=(*loc, index))
+            child.save()
+            self.write_nested(child, item, loc=(*loc, index))
+        for pk, child in existing.items():
+            if pk not in kept:
+                child.delete()
+
+    def _set_ids(self, instance: models.Model, field: models.ManyToManyField, ids: list[Any],
+                 loc: Loc) -> None:
+        found = set(self.reference_queryset(field.related_model).filter(pk__in=ids)
+                    .values_list("pk", flat=True))
+        missing = [value for value in ids if value not in found]
+        if missing:
+            raise InvalidBody.at(loc, f"No {field.related_model._meta.verbose_name} with id "
+                                 f"{', '.join(map(str, missing))}.", "reference")
+        getattr(instance, field.name).set(ids)
+
+    def validate(self, instance: models.Model, *, loc: Loc = ("body",)) -> None:
+        """Model validation before saving: 422 for invalid values, 409 for uniqueness."""
+        relations = [f.name for f in instance._meta.concrete_fields if f.is_relation]
+        try:  # ForeignKeys are checked by assign() against what the caller may see
+            instance.full_clean(exclude=relations, validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            raise InvalidBody(_errors(instance, exc, loc)) from exc
+        try:
+            instance.validate_unique()
+        except ValidationError as exc:
+            raise InvalidBody(_errors(instance, exc, loc, "unique"), status_code=409) from exc
+        for constraint in instance._meta.constraints:
+            try:
+                constraint.validate(type(instance), instance)
+            except ValidationError as exc:
+                unique = isinstance(constraint, UniqueConstraint)
+                raise InvalidBody(_errors(instance, exc, loc, "unique" if unique else None),
+                                  status_code=409 if unique else 422) from exc
+
+
+def _errors(instance: models.Model, exc: ValidationError, loc: Loc,
+            type_: str | None = None) -> list[dict[str, Any]]:
+    """Django's ValidationError as errors at body locations (a ForeignKey's by its attname)."""
+    errors = []
+    by_field = exc.error_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.error_list}
+    for name, field_errors in by_field.items():
+        field = concrete_field(type(instance), name) if name != NON_FIELD_ERRORS else None
+        where = [*loc] if field is None else [*loc, field.attname if field.is_relation else name]
+        for error in field_errors:
+            message = error.message % error.params if error.params else error.message
+            errors.append({"loc": where, "msg": str(message),
+                           "type": type_ or error.code or "validation_error"})
+    return errors
+
+
+def transfer_to_orm(
+    pydantic_obj: BaseModel,
+    django_obj: models.Model,
+    *,
+    exclude_unset: bool = False,
+    exclude: Collection[str] = (),
+) -> None:
+    """Set the plain fields and ForeignKey ids of ``pydantic_obj`` on ``django_obj`` (djdantic's
+    name). Ids are checked against each model's default manager; nested lists are written by
+    the viewsets, after saving."""
+    OrmWriter(lambda model: model._default_manager.all()).assign(
+        pydantic_obj, django_obj, partial=exclude_unset, exclude=exclude
+    )
