@@ -1,19 +1,27 @@
-"""``Field(..., scopes=[...])``: a schema field only callers holding one of ``scopes`` see or write.
+"""``Field``: pydantic's, plus djdantic's ``scopes``, ``orm_field`` and ``orm_method``.
 
 ::
 
     class CompanyOut(BaseModel):
         name: str
-        revenue: int | None = Field(None, scopes=["business.companies.finance"])
+        revenue: int | None = Field(None, scopes=["business.companies.finance.any"])
+        title: str = Field(orm_field=models.Company.name)          # read/written as `name`
+        staff: int = Field(orm_method=models.Company.department_count)
 
-In a response the field is left out unless the caller holds one of the scopes; a body that
-sets it without one is refused with 403.
+    class UserUpdate(BaseModel):
+        password: str = Field(orm_method=models.User.set_password)  # called with the value
+
+``scopes``: in a response the field is left out unless the caller holds one of them; a body
+that sets it without one is refused with 403. ``orm_field`` names the model attribute a field
+stands for when the names differ; ``orm_method`` is called to read the value (with the
+instance) or to write it (with the instance and the value).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -22,27 +30,65 @@ from pydantic.fields import FieldInfo
 
 from djfapi.schemas.types import nested_model
 
-__all__ = ["Field", "field_scopes", "hidden_fields", "unpermitted_fields"]
+__all__ = ["Field", "FieldOptions", "field_options", "field_scopes", "hidden_fields",
+           "orm_name", "unpermitted_fields"]
 
-_KEY = "x-scopes"
+
+@dataclass(frozen=True)
+class FieldOptions:
+    """djfapi's options of one schema field, kept in the pydantic field's metadata."""
+
+    scopes: tuple[str, ...] | None = None
+    orm_field: Any = None
+    orm_method: Callable[..., Any] | None = None
 
 
-def Field(default: Any = ..., *, scopes: Sequence[str] | None = None, **kwargs: Any) -> Any:
-    """pydantic's ``Field``, plus ``scopes``: who may see and write the field (documented in
-    OpenAPI as ``x-scopes``)."""
+def Field(
+    default: Any = ...,
+    *,
+    scopes: Sequence[str] | None = None,
+    orm_field: Any = None,
+    orm_method: Callable[..., Any] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """pydantic's ``Field`` plus ``scopes`` (documented in OpenAPI as ``x-scopes``),
+    ``orm_field`` and ``orm_method``."""
     if scopes is not None:
         extra = dict(kwargs.pop("json_schema_extra", None) or {})
-        extra[_KEY] = list(scopes)
+        extra["x-scopes"] = list(scopes)
         kwargs["json_schema_extra"] = extra
-    return PydanticField(default, **kwargs)
+    info = PydanticField(default, **kwargs)
+    if scopes is not None or orm_field is not None or orm_method is not None:
+        info.metadata.append(FieldOptions(tuple(scopes) if scopes is not None else None,
+                                          orm_field, orm_method))
+    return info
+
+
+def field_options(info: FieldInfo) -> FieldOptions:
+    """The djfapi options of a field (empty ones for a plain pydantic field)."""
+    for item in info.metadata:
+        if isinstance(item, FieldOptions):
+            return item
+    return FieldOptions()
 
 
 def field_scopes(info: FieldInfo) -> tuple[str, ...] | None:
     """The scopes a field was declared with, or None when anyone may see it."""
-    extra = info.json_schema_extra
-    if isinstance(extra, dict) and _KEY in extra:
-        return tuple(extra[_KEY])  # type: ignore[arg-type]
-    return None
+    return field_options(info).scopes
+
+
+def orm_name(name: str, info: FieldInfo) -> str:
+    """The model attribute schema field ``name`` stands for (``orm_field``'s name, else ``name``)."""
+    descriptor = field_options(info).orm_field
+    if descriptor is None:
+        return name
+    if hasattr(descriptor, "rel") and hasattr(descriptor, "reverse"):  # many-to-many
+        return descriptor.rel.get_accessor_name() if descriptor.reverse else descriptor.field.name
+    if hasattr(descriptor, "rel"):  # reverse ForeignKey
+        return descriptor.rel.get_accessor_name()
+    if hasattr(descriptor, "field"):  # a plain field or a ForeignKey
+        return descriptor.field.name if nested_model(info.annotation) else descriptor.field.attname
+    return str(descriptor)
 
 
 @functools.cache

@@ -17,9 +17,10 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from pydantic import BaseModel
 
+from djfapi.schemas.fields import field_options, orm_name
 from djfapi.schemas.types import collection_item, is_model, nested_model, optional_inner
 
-__all__ = ["QueryPlan", "prepare", "query_plan", "transfer_from_orm"]
+__all__ = ["QueryPlan", "orm_data", "prepare", "query_plan", "transfer_from_orm"]
 
 
 def _read(obj: Any, name: str) -> Any:
@@ -31,15 +32,26 @@ def _read(obj: Any, name: str) -> Any:
     return value
 
 
-def transfer_from_orm(schema: type[BaseModel], obj: Any) -> dict[str, Any]:
+def transfer_from_orm(schema: type[BaseModel], obj: Any) -> BaseModel:
+    """An instance of ``schema`` read from ``obj`` (djdantic's name)."""
+    return schema.model_validate(orm_data(schema, obj))
+
+
+def orm_data(schema: type[BaseModel], obj: Any) -> dict[str, Any]:
     """The fields of ``schema`` read from ``obj`` (a model instance or any object), as plain data."""
     data = {}
     for name, field in schema.model_fields.items():
-        if not hasattr(obj, name):
-            continue  # left to the field's default, or reported by pydantic as missing
+        method = field_options(field).orm_method
+        if method is not None:
+            value = method(obj)
+        else:
+            attribute = orm_name(name, field)
+            if not hasattr(obj, attribute):
+                continue  # left to the field's default, or reported by pydantic as missing
+            value = _read(obj, attribute)
         key = field.alias if isinstance(field.alias, str) and not schema.model_config.get(
             "populate_by_name") else name
-        data[key] = prepare(field.annotation, _read(obj, name))
+        data[key] = prepare(field.annotation, value)
     return data
 
 
@@ -53,7 +65,7 @@ def prepare(annotation: Any, value: Any) -> Any:
     if is_model(inner):
         if isinstance(value, dict):
             return {key: prepare(_annotation_of(inner, key), item) for key, item in value.items()}
-        return transfer_from_orm(inner, value)
+        return orm_data(inner, value)
     item = collection_item(annotation)
     if item is not None and not isinstance(value, (str, bytes, dict)):
         if isinstance(value, models.Manager):
@@ -102,7 +114,7 @@ def _plan(
 ) -> None:
     for name, info in schema.model_fields.items():
         try:
-            field = model._meta.get_field(name)
+            field = model._meta.get_field(orm_name(name, info))
         except FieldDoesNotExist:
             continue
         if not field.is_relation or field.related_model is None:

@@ -19,6 +19,7 @@ from django.db.models import ForeignObjectRel, UniqueConstraint
 from pydantic import BaseModel
 
 from djfapi.exceptions import ImproperlyConfigured, InvalidBody
+from djfapi.schemas.fields import field_options, orm_name
 from djfapi.schemas.types import collection_item, is_model, nested_model, optional_inner
 
 __all__ = ["OrmWriter", "check_write_schema", "server_owned_fields", "transfer_to_orm"]
@@ -54,9 +55,13 @@ def _settable_attribute(model: type[models.Model], name: str) -> bool:
     return isinstance(attribute, property) and attribute.fset is not None
 
 
-def server_owned_fields(model: type[models.Model]) -> set[str]:
-    """Fields no body sets: the pk, ``editable=False`` and ``auto_now``/``auto_now_add`` fields."""
-    owned = {model._meta.pk.name}  # type: ignore[union-attr]
+def server_owned_fields(model: type[models.Model], *, creating: bool = False) -> set[str]:
+    """Fields no body sets: the pk (on create only when the server generates it: an auto field
+    or one with a default), ``editable=False`` and ``auto_now``/``auto_now_add`` fields."""
+    pk = model._meta.pk
+    owned = set()
+    if not creating or isinstance(pk, models.AutoField) or pk.has_default():  # type: ignore[union-attr]
+        owned.add(pk.name)  # type: ignore[union-attr]
     for field in model._meta.concrete_fields:
         if not field.editable or getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             owned.add(field.name)
@@ -65,7 +70,10 @@ def server_owned_fields(model: type[models.Model]) -> set[str]:
 
 def check_write_schema(model: type[models.Model], schema: type[BaseModel], owner: str) -> None:
     """Raise ImproperlyConfigured when a field of ``schema`` names nothing djfapi can write."""
-    for name, info in schema.model_fields.items():
+    for schema_name, info in schema.model_fields.items():
+        if field_options(info).orm_method is not None:
+            continue
+        name = orm_name(schema_name, info)
         field = concrete_field(model, name)
         if field is not None:
             if field.is_relation and nested_model(info.annotation) is not None:
@@ -115,17 +123,20 @@ class OrmWriter:
         """Set the body's plain fields and ForeignKey ids on ``instance`` (not saved)."""
         model = type(instance)
         errors: list[dict[str, Any]] = []
-        for name in type(data).model_fields:
+        for name, info in type(data).model_fields.items():
             if partial and name not in data.model_fields_set:
                 continue
-            field = concrete_field(model, name)
+            value, target, method = getattr(data, name), orm_name(name, info), field_options(info).orm_method
+            if method is not None:
+                method(instance, value)
+                continue
+            field = concrete_field(model, target)
             if field is None:
-                if _settable_attribute(model, name) and name not in exclude:
-                    setattr(instance, name, getattr(data, name))
+                if _settable_attribute(model, target) and target not in exclude:
+                    setattr(instance, target, value)
                 continue
             if field.name in exclude or field.attname in exclude:
                 continue
-            value = getattr(data, name)
             if field.is_relation and value is not None and not self._visible(field, value):
                 errors.append({"loc": [*loc, name], "type": "reference",
                                "msg": f"No {field.related_model._meta.verbose_name} with id {value}."})
@@ -142,15 +153,16 @@ class OrmWriter:
     ) -> None:
         """After ``instance`` is saved: synchronise nested lists and many-to-many ids sent."""
         model = type(instance)
-        for name in type(data).model_fields:
-            if partial and name not in data.model_fields_set:
-                continue
+        for name, info in type(data).model_fields.items():
             value = getattr(data, name)
-            relation = reverse_relation(model, name)
-            if relation is not None and value is not None:
+            if (partial and name not in data.model_fields_set) or value is None:
+                continue
+            relation = reverse_relation(model, orm_name(name, info))
+            m2m = many_to_many(model, orm_name(name, info))
+            if relation is not None:
                 self._sync(instance, relation, value, (*loc, name))
-            elif many_to_many(model, name) is not None and value is not None:
-                self._set_ids(instance, many_to_many(model, name), value, (*loc, name))  # type: ignore[arg-type]
+            elif m2m is not None:
+                self._set_ids(instance, m2m, value, (*loc, name))
 
     def _sync(self, instance: models.Model, relation: ForeignObjectRel, items: list[BaseModel],
               loc: Loc) -> None:

@@ -202,9 +202,9 @@ class GenericViewSet:
         raise PermissionDenied(permission.message)
 
     def get_server_owned_fields(self) -> set[str]:
-        """Fields a body never sets: the pk, auto_now and non-editable fields and, when nested,
-        the ForeignKey to the parent."""
-        owned = server_owned_fields(self.get_model())
+        """Fields a body never sets: the pk (a natural one is taken on create), auto_now and
+        non-editable fields and, when nested, the ForeignKey to the parent."""
+        owned = server_owned_fields(self.get_model(), creating=self.action == "create")
         if self.parent_lookup_field:
             owned.add(self.parent_lookup_field)
         return owned

@@ -56,7 +56,7 @@ class CreateModelMixin(_Base):
 
     def perform_create(self, instance: Any) -> None:
         self.validate_instance(instance)
-        instance.save()
+        instance.save(force_insert=True)  # never an UPDATE of a row whose key the body named
 
 
 class UpdateModelMixin(_Base):
