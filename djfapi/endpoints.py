@@ -20,11 +20,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import anyio.to_thread
 import pydantic_core
 from django.db import models
-from fastapi import Body, Depends, Path, Request, Response
+from fastapi import Body, Depends, HTTPException, Path, Request, Response, Security
 from pydantic import TypeAdapter
 
 from djfapi.exceptions import ErrorBody, ImproperlyConfigured, to_http_exception
 from djfapi.pagination import BasePagination
+from djfapi.permissions.classes import supplies_scopes
+from djfapi.permissions.jwt import JWTBearer
+from djfapi.schemas.fields import hidden_fields
 from djfapi.schemas.reading import prepare
 from djfapi.signalling import request_signalling
 
@@ -35,8 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["build_endpoint", "documented_response_model", "error_responses"]
 
 # Names of the endpoint parameters djfapi adds itself; an @action's own parameters may not use them.
-REQUEST, BODY, PAGINATOR = "request", "body", "paginator"
-RESERVED = frozenset({REQUEST, BODY, PAGINATOR, "instance"})
+REQUEST, BODY, PAGINATOR, ACCESS = "request", "body", "paginator", "access"
+RESERVED = frozenset({REQUEST, BODY, PAGINATOR, ACCESS, "instance"})
 
 
 # -- OpenAPI ---------------------------------------------------------------------------------
@@ -54,12 +57,27 @@ def documented_response_model(route: BoundRoute) -> Any:
     return schema
 
 
+def description(route: BoundRoute) -> str | None:
+    """The operation's description: the action's docstring and the scopes that grant it."""
+    parts = []
+    doc = inspect.getdoc(route.extra.func) if route.extra else None
+    if doc and "\n" in doc:
+        parts.append(doc.split("\n", 1)[1].strip())
+    scopes = route.registration.required_scopes(route)
+    if route.registration.security is not None:
+        granted = ", ".join(f"`{scope}`" for scope in scopes) if scopes else "a valid token"
+        parts.append(f"Scopes: {granted}." if scopes else f"Needs {granted}.")
+    return "\n\n".join(parts) or None
+
+
 def error_responses(route: BoundRoute) -> dict[int | str, dict[str, Any]]:
     """The error responses ``route`` can answer, for OpenAPI (422 FastAPI adds itself)."""
     responses: dict[int | str, dict[str, Any]] = {}
+    if route.registration.security is not None:
+        responses[401] = {"model": ErrorBody, "description": "Missing or invalid token"}
     if route.detail or route.registration.parent is not None:
         responses[404] = {"model": ErrorBody, "description": "Not found, or not visible to the caller"}
-    if route.registration.viewset.permission_classes:
+    if route.registration.viewset.permission_classes or route.registration.security is not None:
         responses[403] = {"model": ErrorBody, "description": "Permission denied"}
     if set(route.methods) - {"GET", "HEAD", "OPTIONS"}:
         responses[409] = {"model": ErrorBody, "description": "Conflicts with stored data"}
@@ -136,6 +154,30 @@ def check_extra_action(route: BoundRoute) -> None:
         )
 
 
+def access_parameter(route: BoundRoute) -> inspect.Parameter:
+    """The security dependency: the token checked for the scopes that grant ``route``."""
+    registration = route.registration
+    security = registration.security
+    assert security is not None
+    required = registration.required_scopes(route)
+    if supplies_scopes(registration.viewset.permission_classes):
+        security = security.without_scope_check()
+    dependency: Any = Security(security, scopes=list(required or ()))
+    if registration.scopes is not None and required is None:
+        dependency = Depends(_denied(security, route.action))
+    return inspect.Parameter(ACCESS, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Any, dependency])
+
+
+def _denied(security: JWTBearer, action: str) -> Callable[..., Awaitable[None]]:
+    """A dependency for an action ``Scopes`` grants to nobody: 401 without a valid token, else 403."""
+    async def denied(**_: Any) -> None:
+        raise HTTPException(403, detail=f"No scope grants {action!r} on this resource.")
+
+    denied.__signature__ = inspect.Signature([inspect.Parameter(  # type: ignore[attr-defined]
+        ACCESS, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Any, Security(security)])])
+    return denied
+
+
 # -- rendering -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -154,7 +196,8 @@ class Renderer:
     def instance_adapter(self) -> TypeAdapter[Any] | None:
         return TypeAdapter(self.instance_schema) if self.instance_schema is not None else None
 
-    def __call__(self, result: Any) -> tuple[int, bytes | None]:
+    def __call__(self, result: Any, granted: frozenset[str] = frozenset()) -> tuple[int, bytes | None]:
+        """``granted``: the caller's scopes; fields declared with other scopes are left out."""
         if result is None:
             return 204, None
         use_instance_schema = self.instance_adapter is not None and isinstance(result, models.Model)
@@ -163,7 +206,7 @@ class Renderer:
             return self.status_code, pydantic_core.to_json(result)
         schema = self.instance_schema if use_instance_schema else self.schema
         value = adapter.validate_python(prepare(schema, result), from_attributes=True)
-        return self.status_code, adapter.dump_json(value)
+        return self.status_code, adapter.dump_json(value, exclude=hidden_fields(schema, granted))
 
 
 def renderer_for(route: BoundRoute) -> Renderer:
@@ -188,30 +231,46 @@ class Call:
     access: Any = None
 
 
-def make_viewset(
-    registration: Registration, action: str, call: Call, *, nested_action: str | None = None
-) -> GenericViewSet:
-    """A viewset of ``registration`` for ``call``, its parent looked up through its ancestors."""
-    parent = None
-    if registration.parent is not None:
-        parent = make_viewset(registration.parent, "retrieve", call, nested_action=action).get_object()
+def make_viewset(registration: Registration, action: str, call: Call, access: Any, *,
+                 nested_action: str | None = None) -> GenericViewSet:
+    """A viewset of ``registration`` for ``call``; its ``parent`` is not looked up yet."""
+    target = registration is call.route.registration
     return registration.viewset(
         request=call.request,
         action=action,
         kwargs=call.kwargs,
-        parent=parent,
         parent_lookup_field=registration.parent_lookup_field,
-        access=call.access,
-        paginator=call.paginator if registration is call.route.registration else None,
+        access=access,
+        paginator=call.paginator if target else None,
         nested_action=nested_action,
+        required_scopes=registration.required_scopes(call.route) if target else None,
     )
 
 
-def run_action(call: Call) -> Any:
+def lookup_parent(registration: Registration, call: Call, access: Any) -> Any:
+    """The parent object of ``registration``'s viewset, looked up through each ancestor's own
+    ``get_queryset()`` (and object permissions) from the root down; None at the root."""
+    if registration.parent is None:
+        return None
+    viewset = make_viewset(registration.parent, "retrieve", call, access,
+                           nested_action=call.route.action)
+    viewset.parent = lookup_parent(registration.parent, call, access)
+    return viewset.get_object()
+
+
+def run_action(call: Call) -> tuple[Any, GenericViewSet]:
     """Run the route's action on a fresh viewset; ORM work only, no rendering."""
     route = call.route
-    viewset = make_viewset(route.registration, route.action, call)
-    viewset.check_permissions()
+    viewset = make_viewset(route.registration, route.action, call, call.access)
+    viewset.check_permissions()  # may refine viewset.access (DjangoModelPermissions)
+    viewset.parent = lookup_parent(route.registration, call, viewset.access)
+    if call.body is not None:
+        viewset.check_body_scopes(call.body)
+    return _run(viewset, call), viewset
+
+
+def _run(viewset: GenericViewSet, call: Call) -> Any:
+    route = call.route
     method = getattr(viewset, route.action)
     if route.extra is None:
         return method(call.body) if call.body is not None else method()
@@ -230,7 +289,8 @@ def _call_extra(viewset: GenericViewSet, method: Callable[..., Any], call: Call)
 def run_in_thread(call: Call, render: Renderer) -> tuple[int, bytes | None]:
     """The request's one threadpool hop: all ORM work and rendering, inside the signalling."""
     with request_signalling():
-        return render(run_action(call))
+        result, viewset = run_action(call)
+        return render(result, viewset.access.granted if viewset.access is not None else frozenset())
 
 
 # -- the endpoint ----------------------------------------------------------------------------
@@ -251,6 +311,8 @@ def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
         parameters.append(inspect.Parameter(
             PAGINATOR, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Any, Depends(dependency)]
         ))
+    if registration.security is not None:
+        parameters.append(access_parameter(route))
     if route.extra is not None:
         parameters.extend(action_parameters(route))
     path_names = [parameter.name for parameter in paths]
@@ -263,6 +325,7 @@ def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
             kwargs={name: values.pop(name) for name in path_names},
             body=values.pop(BODY, None),
             paginator=values.pop(PAGINATOR, None),
+            access=values.pop(ACCESS, None),
             params=values,
         )
         try:

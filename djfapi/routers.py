@@ -23,6 +23,8 @@ from fastapi import APIRouter
 
 from djfapi import endpoints
 from djfapi.exceptions import ImproperlyConfigured
+from djfapi.permissions.access import Scopes
+from djfapi.permissions.jwt import JWTBearer
 from djfapi.schemas import check_write_schema
 from djfapi.viewsets.actions import ExtraAction, extra_actions
 from djfapi.viewsets.generic import GenericViewSet
@@ -60,6 +62,16 @@ class Registration:
     parent: Registration | None = field(default=None, repr=False)
     parent_lookup_field: str | None = None
     tags: tuple[str, ...] = ()
+    security: JWTBearer | None = field(default=None, repr=False)  # the viewset's or inherited
+    scopes: Scopes | None = None  # the viewset's, or the parent's as a child sees them
+
+    def required_scopes(self, route: BoundRoute) -> tuple[str, ...] | None:
+        """The scopes that grant ``route`` (None: no scope grants it, or none is needed)."""
+        declared = route.extra.scopes if route.extra else None
+        if self.scopes is None:
+            return declared
+        return self.scopes.for_action(route.action, methods=route.methods, detail=route.detail,
+                                      declared=declared)
 
     @property
     def chain(self) -> tuple[Registration, ...]:
@@ -182,6 +194,7 @@ class Router(APIRouter):
                 name=route.name,
                 operation_id=route.operation_id,
                 summary=route.summary,
+                description=endpoints.description(route),
                 tags=list(registration.tags),
             )
         return registration
@@ -207,14 +220,23 @@ class Router(APIRouter):
                 "path such as 'companies'; nesting is declared with parent=."
             )
         parent_registration = self._find_parent(viewset, parent) if parent is not None else None
+        security, scopes = viewset.get_security(), viewset.get_scopes()
         if parent_registration is not None:
             basename = basename or f"{parent_registration.basename}-{prefix}"
             parent_lookup_field = viewset.find_parent_lookup_field(
                 parent_registration.viewset.get_model()
             )
+            if security is None and scopes is None and parent_registration.scopes is not None:
+                scopes = parent_registration.scopes.for_child()
+            security = security or parent_registration.security
         else:
             basename = basename or prefix
             parent_lookup_field = None
+        if scopes is not None and security is None:
+            raise ImproperlyConfigured(
+                f"{viewset.__name__} sets scopes but no security: set "
+                f"{viewset.__name__}.security = JWTBearer(...) so there is a token to read them from."
+            )
         if any(existing.basename == basename for existing in self.registrations):
             raise ImproperlyConfigured(
                 f"router.register({prefix!r}, {viewset.__name__}): basename {basename!r} is "
@@ -222,7 +244,7 @@ class Router(APIRouter):
             )
         registration = Registration(
             prefix, viewset, basename, parent_registration, parent_lookup_field,
-            tuple(tags) if tags is not None else (prefix,),
+            tuple(tags) if tags is not None else (prefix,), security, scopes,
         )
         self._check(registration, model)
         self.registrations.append(registration)

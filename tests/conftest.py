@@ -6,6 +6,7 @@ import pytest
 from django.db.backends import utils as backend_utils
 from fastapi.testclient import TestClient
 
+from tests.testapp import secured
 from tests.testapp.api import create_app
 
 
@@ -14,9 +15,16 @@ def _database(transactional_db):
     """Committed data: the request's threadpool hop runs on its own connection and must see it."""
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def app():
+    """The plain test app; built once, as building FastAPI routes is the slow part of a test."""
     return create_app()
+
+
+@pytest.fixture(scope="session")
+def secured_app():
+    """The test app as the design page shows it: JWT, scopes, tenancy."""
+    return secured.create_app()
 
 
 @pytest.fixture

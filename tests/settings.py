@@ -13,8 +13,26 @@ SECRET_KEY = "djfapi-tests-only"
 DEBUG = False
 USE_TZ = True
 TIME_ZONE = "UTC"
-INSTALLED_APPS = ["tests.testapp"]
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "tests.testapp"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+def _es512_keys() -> tuple[str, str]:
+    """A fresh P-521 key pair per test run: tokens are signed with the private half."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    private = ec.generate_private_key(ec.SECP521R1())
+    return (
+        private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()).decode(),
+        private.public_key().public_bytes(serialization.Encoding.PEM,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo).decode(),
+    )
+
+
+JWT_PRIVATE_KEY, JWT_PUBLIC_KEY = _es512_keys()
+JWT_ISSUER = "https://auth.djfapi.test"
+JWT_ALGORITHMS = ["ES512"]
 
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/djfapi"
 

@@ -1,12 +1,30 @@
-"""Who may call what: permission classes, looped over by every viewset.
+"""Who may call what, and which rows they see.
 
-A permission has two boolean hooks, ``has_permission(viewset)`` (before any object is
-looked up) and ``has_object_permission(viewset, obj)`` (in ``get_object``). Compose them
-as in DRF::
+``JWTBearer`` authenticates (no database), ``Scopes`` says which scopes grant which action,
+``Access`` is the caller as ``self.access`` sees it, and permission classes — two boolean
+hooks, ``has_permission(viewset)`` and ``has_object_permission(viewset, obj)``, composable
+with ``&``, ``|`` and ``~`` — run inside the request's ORM hop::
 
-    permission_classes = [IsOwner | IsStaff, ~IsArchived]
+    class CompanyViewSet(ModelViewSet):
+        security = JWTBearer()
+        scopes = Scopes(get=["business.companies.read.any", "business.companies.read.own"])
+        permission_classes = [IsOwner | IsStaff]
 """
 
+from djfapi.permissions.access import Access, AccessScope, AccessToken, Scopes
 from djfapi.permissions.base import AllowAny, BasePermission
+from djfapi.permissions.classes import DjangoModelPermissions, HasScopes, IsAuthenticated
+from djfapi.permissions.jwt import JWTBearer
 
-__all__ = ["AllowAny", "BasePermission"]
+__all__ = [
+    "Access",
+    "AccessScope",
+    "AccessToken",
+    "AllowAny",
+    "BasePermission",
+    "DjangoModelPermissions",
+    "HasScopes",
+    "IsAuthenticated",
+    "JWTBearer",
+    "Scopes",
+]

@@ -9,6 +9,7 @@ holding a list of ids. Anything else is refused when the viewset is registered.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,23 @@ def many_to_many(model: type[models.Model], name: str) -> models.ManyToManyField
     for field in model._meta.many_to_many:
         if field.name == name:
             return field  # type: ignore[return-value]
+    return None
+
+
+@functools.cache
+def tenant_lookup(model: type[models.Model], field_name: str, depth: int = 3) -> str | None:
+    """``field_name`` when ``model`` has it, else the shortest ForeignKey path to a model that
+    does (``company__tenant_id``), else None."""
+    if concrete_field(model, field_name) is not None:
+        return field_name
+    paths: list[tuple[str, type[models.Model]]] = [("", model)]
+    for _ in range(depth):
+        paths = [(f"{prefix}{field.name}__", field.related_model)
+                 for prefix, current in paths for field in current._meta.concrete_fields
+                 if field.many_to_one or (field.one_to_one and field.concrete)]
+        for prefix, current in paths:
+            if concrete_field(current, field_name) is not None:
+                return f"{prefix}{field_name}"
     return None
 
 
@@ -112,9 +130,12 @@ def check_write_schema(model: type[models.Model], schema: type[BaseModel], owner
 
 @dataclass
 class OrmWriter:
-    """Writes bodies onto instances; ``reference_queryset(model)`` is what ids may point at."""
+    """Writes bodies onto instances; ``reference_queryset(model)`` is what ids may point at,
+    ``prepare_new(instance)`` sets server-owned fields (the tenant) on nested new rows."""
 
     reference_queryset: Callable[[type[models.Model]], models.QuerySet[Any]]
+    prepare_new: Callable[[models.Model], None] | None = None
+    owned_field: str | None = None  # a field no nested body sets either (the tenant)
 
     def assign(
         self, data: BaseModel, instance: models.Model, *, partial: bool = False,
@@ -171,7 +192,7 @@ class OrmWriter:
         pk_name = child_model._meta.pk.name  # type: ignore[union-attr]
         existing = {obj.pk: obj for obj in getattr(instance, relation.get_accessor_name()).all()}
         kept = set()
-        owned = server_owned_fields(child_model) | {relation.field.name}
+        owned = server_owned_fields(child_model) | {relation.field.name, self.owned_field or ""}
         for index, item in enumerate(items):
             pk = getattr(item, pk_name, None) if pk_name in type(item).model_fields else None
             if pk is not None and pk not in existing:
@@ -181,6 +202,8 @@ class OrmWriter:
             kept.add(pk)
             self.assign(item, child, exclude=owned, loc=(*loc, index))
             setattr(child, relation.field.name, instance)
+            if child._state.adding and self.prepare_new is not None:
+                self.prepare_new(child)
             self.validate(child, loc=(*loc, index))
             child.save()
             self.write_nested(child, item, loc=(*loc, index))

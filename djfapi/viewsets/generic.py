@@ -19,8 +19,12 @@ from starlette.requests import Request
 
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.pagination import BasePagination, LimitOffsetPagination, NoPagination
+from djfapi.permissions.access import Scopes
 from djfapi.permissions.base import BasePermission, as_permission
+from djfapi.permissions.jwt import JWTBearer
 from djfapi.schemas import OrmWriter, Schemas, partial_schema, query_plan, server_owned_fields
+from djfapi.schemas.fields import unpermitted_fields
+from djfapi.schemas.writing import concrete_field, tenant_lookup
 
 __all__ = ["GenericViewSet"]
 
@@ -35,6 +39,9 @@ class GenericViewSet:
     parent_lookup_field: str | None = None
     pagination_class: ClassVar[type[BasePagination] | None] = LimitOffsetPagination
     permission_classes: ClassVar[list[Any]] = []
+    security: ClassVar[JWTBearer | None] = None
+    scopes: ClassVar[Scopes | None] = None
+    tenant_field: ClassVar[str | None] = "tenant_id"
 
     def __init__(
         self,
@@ -47,6 +54,7 @@ class GenericViewSet:
         access: Any = None,
         paginator: BasePagination | None = None,
         nested_action: str | None = None,
+        required_scopes: tuple[str, ...] | None = None,
     ) -> None:
         self.request = request
         self.action = action
@@ -55,6 +63,7 @@ class GenericViewSet:
         self.access = access
         self.paginator = paginator or NoPagination()
         self.nested_action = nested_action
+        self.required_scopes = required_scopes
         if parent_lookup_field is not None:
             self.parent_lookup_field = parent_lookup_field
 
@@ -108,6 +117,17 @@ class GenericViewSet:
         return cls.schemas.list_item if action == "list" else cls.schemas.get
 
     @classmethod
+    def get_security(cls) -> JWTBearer | None:
+        """Defaults to ``cls.security``; None on a nested viewset inherits the parent's."""
+        return cls.security
+
+    @classmethod
+    def get_scopes(cls) -> Scopes | None:
+        """Defaults to ``cls.scopes``; None means a valid token is enough (or, on a nested
+        viewset without ``security`` either, the parent's scopes: reads ``get``, writes ``patch``)."""
+        return cls.scopes
+
+    @classmethod
     def get_pagination_class(cls) -> type[BasePagination]:
         """Defaults to ``cls.pagination_class``; ``None`` there means :class:`NoPagination`."""
         return cls.pagination_class or NoPagination
@@ -145,6 +165,9 @@ class GenericViewSet:
         queryset = self.get_model()._default_manager.all()
         if self.parent is not None and self.parent_lookup_field:
             queryset = queryset.filter(**{self.parent_lookup_field: self.parent})
+        tenant_field = self.get_tenant_field()
+        if tenant_field is not None and self.access is not None:
+            queryset = queryset.filter(**{tenant_field: self.access.tenant_id})
         if self.nested_action is None:  # parent lookups answer nothing, so need nothing more
             queryset = self.optimize_queryset(queryset)
         return queryset
@@ -156,6 +179,25 @@ class GenericViewSet:
         if schema is None:
             return queryset
         return query_plan(self.get_model(), schema).apply(queryset)
+
+    def get_tenant_field(self) -> str | None:
+        """Where the model keeps the tenant: ``tenant_field`` itself, or a path to it through
+        ForeignKeys (``company__tenant_id`` for a department); rows are limited to the caller's."""
+        if self.tenant_field is None:
+            return None
+        if "__" in self.tenant_field:
+            return self.tenant_field
+        return tenant_lookup(self.get_model(), self.tenant_field)
+
+    def set_tenant(self, instance: models.Model) -> None:
+        """Set the caller's tenant on a new ``instance`` whose model has the tenant field."""
+        field = self.tenant_field and concrete_field(type(instance), self.tenant_field)
+        if field and self.access is not None:
+            setattr(instance, field.attname, self.access.tenant_id)
+
+    def get_required_scopes(self) -> tuple[str, ...] | None:
+        """The scopes that grant this call's action (from ``get_scopes()``, resolved per route)."""
+        return self.required_scopes
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """Narrow a list by the request's query; the default returns ``queryset`` as it is."""
@@ -207,15 +249,34 @@ class GenericViewSet:
         owned = server_owned_fields(self.get_model(), creating=self.action == "create")
         if self.parent_lookup_field:
             owned.add(self.parent_lookup_field)
+        if self.tenant_field:
+            owned.add(self.tenant_field)
         return owned
 
+    def set_server_owned_fields(self, instance: models.Model) -> None:
+        """Set what the server owns on a new ``instance``: the parent and the tenant."""
+        if self.parent is not None and self.parent_lookup_field:
+            setattr(instance, self.parent_lookup_field, self.parent)
+        self.set_tenant(instance)
+
     def get_reference_queryset(self, model: type[models.Model]) -> QuerySet[Any]:
-        """The rows of ``model`` a body's ids may point at; defaults to its default manager."""
-        return model._default_manager.all()
+        """The rows of ``model`` a body's ids may point at: its default manager, limited to the
+        caller's tenant when ``model`` has the tenant field or reaches it through ForeignKeys."""
+        queryset = model._default_manager.all()
+        lookup = self.tenant_field and tenant_lookup(model, self.tenant_field)
+        if lookup and self.access is not None:
+            queryset = queryset.filter(**{lookup: self.access.tenant_id})
+        return queryset
 
     def get_writer(self) -> OrmWriter:
         """What writes bodies onto instances, checking ids with ``get_reference_queryset``."""
-        return OrmWriter(self.get_reference_queryset)
+        return OrmWriter(self.get_reference_queryset, self.set_tenant, self.tenant_field)
+
+    def check_body_scopes(self, data: BaseModel) -> None:
+        """Raise PermissionDenied (403) when the body sets a field whose scopes the caller lacks."""
+        denied = unpermitted_fields(data, self.access.granted if self.access else ())
+        if denied:
+            raise PermissionDenied(f"Setting {', '.join(denied)} needs a scope you do not hold.")
 
     def validate_instance(self, instance: models.Model) -> None:
         """Model validation before a save: 422 for invalid values, 409 for uniqueness."""

@@ -47,11 +47,10 @@ class CreateModelMixin(_Base):
         return instance
 
     def build_instance(self, data: BaseModel) -> Any:
-        """An unsaved instance with the body's fields and, when nested, the parent set."""
+        """An unsaved instance with the body's fields, the parent and the tenant set."""
         instance = self.get_model()()
         self.get_writer().assign(data, instance, exclude=self.get_server_owned_fields())
-        if self.parent is not None:
-            setattr(instance, self.parent_lookup_field, self.parent)
+        self.set_server_owned_fields(instance)
         return instance
 
     def perform_create(self, instance: Any) -> None:

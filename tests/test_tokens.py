@@ -1,0 +1,144 @@
+"""JWTBearer: every way a token can be wrong is a 401 with WWW-Authenticate: Bearer; a valid
+token without the action's scopes is a 403 naming them; decoding touches no database."""
+
+import base64
+import json
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.conf import settings
+from django.test import override_settings
+
+from djfapi.exceptions import ImproperlyConfigured
+from djfapi.permissions import JWTBearer
+from djfapi.testing import Client, make_token
+from tests.testapp import secured
+from tests.testapp.factories import CompanyFactory
+
+READ = ["business.companies.read.any"]
+
+
+@pytest.fixture
+def client(secured_app):
+    return Client(secured_app, share_connections=False)
+
+
+def b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def other_key() -> str:
+    return ec.generate_private_key(ec.SECP521R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def unsigned_token() -> str:
+    claims = {"sub": "u", "ten": "tenant-a", "scope": " ".join(READ), "exp": int(time.time()) + 60,
+              "iss": settings.JWT_ISSUER}
+    return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
+
+
+def hs256_with_public_key() -> str:
+    """The classic key-confusion attack: HS256 "signed" with the server's public key."""
+    import hashlib
+    import hmac
+
+    claims = {"sub": "u", "ten": "tenant-a", "scope": " ".join(READ), "exp": int(time.time()) + 60,
+              "iss": settings.JWT_ISSUER}
+    signing_input = f"{b64({'alg': 'HS256', 'typ': 'JWT'})}.{b64(claims)}"
+    signature = hmac.new(settings.JWT_PUBLIC_KEY.encode(), signing_input.encode(), hashlib.sha256)
+    return f"{signing_input}.{base64.urlsafe_b64encode(signature.digest()).rstrip(b'=').decode()}"
+
+
+BAD_TOKENS = {
+    "malformed": lambda: "not.a.token",
+    "garbage": lambda: "abc",
+    "bad signature": lambda: make_token(READ, tenant="tenant-a", key=other_key()),
+    "expired": lambda: make_token(READ, tenant="tenant-a", expires_in=-10),
+    "not yet valid": lambda: make_token(READ, tenant="tenant-a", nbf=int(time.time()) + 3600),
+    "wrong issuer": lambda: make_token(READ, tenant="tenant-a", iss="https://evil.example"),
+    "no issuer": lambda: make_token(READ, tenant="tenant-a", iss=None),
+    "alg none": unsigned_token,
+    "HS256 with the public key": hs256_with_public_key,
+    "no exp": lambda: make_token(READ, tenant="tenant-a", exp=None),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_TOKENS))
+def test_bad_tokens_are_401_with_a_bearer_challenge(client, name, query_log):
+    token = BAD_TOKENS[name]()
+    response = client.get("/api/companies", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401, response.text
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.json()["detail"]
+    assert query_log == []  # refused before any database work
+
+
+@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Basic dXNlcjpwdw==", "Token abc"])
+def test_missing_token_is_401(client, header):
+    headers = {"Authorization": header} if header is not None else {}
+    response = client.get("/api/companies", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.json() == {"detail": "Not authenticated: send `Authorization: Bearer <token>`."}
+
+
+def test_wrong_audience_is_401():
+    guarded = JWTBearer(audience="https://api.djfapi.test")
+    ok = make_token(READ, aud="https://api.djfapi.test")
+    wrong = make_token(READ, aud="https://other.example")
+    assert guarded.decode(ok)["aud"] == "https://api.djfapi.test"
+    with pytest.raises(jwt.InvalidAudienceError):
+        guarded.decode(wrong)
+
+
+def test_audience_is_checked_over_http(client, monkeypatch):
+    monkeypatch.setattr(secured.token, "audience", "https://api.djfapi.test")
+    good = make_token(READ, tenant="tenant-a", aud="https://api.djfapi.test")
+    bad = make_token(READ, tenant="tenant-a", aud="https://other.example")
+    assert client.get("/api/companies", headers={"Authorization": f"Bearer {good}"}).status_code == 200
+    response = client.get("/api/companies", headers={"Authorization": f"Bearer {bad}"})
+    assert (response.status_code, response.json()) == (401, {"detail": "The token's audience is not accepted."})
+
+
+def test_token_without_the_actions_scopes_is_403_naming_them(client):
+    client.authenticate(["business.companies.create"], tenant="tenant-a")
+    response = client.get("/api/companies")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "The token holds none of the scopes this action needs: "
+                                         "business.companies.read.any, business.companies.read.own."}
+    assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
+
+
+def test_any_one_listed_scope_grants(client):
+    CompanyFactory(tenant_id="tenant-a")
+    for scope in ("business.companies.read.any", "business.companies.read.own"):
+        client.authenticate([scope], tenant="tenant-a")
+        assert client.get("/api/companies").status_code == 200
+
+
+def test_scopes_may_come_as_a_list_or_from_aud():
+    bearer = JWTBearer(scopes_claim="aud")
+    token = make_token(READ, scopes_claim="aud")
+    claims = bearer.decode(token)
+    assert bearer.granted_scopes(claims) == frozenset(READ)
+    as_list = JWTBearer()
+    assert as_list.granted_scopes({"scope": ["a.b.c", "d.e.f"]}) == {"a.b.c", "d.e.f"}
+    assert as_list.granted_scopes({"scope": "a.b.c d.e.f"}) == {"a.b.c", "d.e.f"}
+
+
+def test_settings_are_the_defaults():
+    bearer = JWTBearer()
+    assert (bearer.key, bearer.issuer, bearer.algorithms) == (
+        settings.JWT_PUBLIC_KEY, settings.JWT_ISSUER, ["ES512"])
+
+
+def test_no_algorithms_anywhere_refuses_to_start():
+    with override_settings(JWT_ALGORITHMS=None), pytest.raises(ImproperlyConfigured, match="no algorithms"):
+        JWTBearer()
+    with pytest.raises(ImproperlyConfigured, match="refuses algorithm 'none'"):
+        JWTBearer(algorithms=["none"])
