@@ -1,6 +1,7 @@
 """Shared fixtures: every test gets a flushed, committed-data database and a client."""
 
 import threading
+import unittest
 
 import pytest
 from django.db.backends import utils as backend_utils
@@ -10,9 +11,15 @@ from tests.testapp import secured
 from tests.testapp.api import create_app
 
 
-@pytest.fixture(autouse=True)
-def _database(transactional_db):
-    """Committed data: the request's threadpool hop runs on its own connection and must see it."""
+def pytest_collection_modifyitems(items):
+    """Committed data by default (``django_db(transaction=True)``): the request's threadpool hop
+    runs on its own connection and must see it. A test with its own ``django_db`` marker keeps
+    it (``@pytest.mark.django_db`` runs inside a transaction, as users' tests do); Django
+    TestCases manage their own."""
+    for item in items:
+        is_test_case = item.cls is not None and issubclass(item.cls, unittest.TestCase)
+        if item.get_closest_marker("django_db") is None and not is_test_case:
+            item.add_marker(pytest.mark.django_db(transaction=True))
 
 
 @pytest.fixture(scope="session")

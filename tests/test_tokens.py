@@ -102,7 +102,8 @@ def test_audience_is_checked_over_http(client, monkeypatch):
     bad = make_token(READ, tenant="tenant-a", aud="https://other.example")
     assert client.get("/api/companies", headers={"Authorization": f"Bearer {good}"}).status_code == 200
     response = client.get("/api/companies", headers={"Authorization": f"Bearer {bad}"})
-    assert (response.status_code, response.json()) == (401, {"detail": "The token's audience is not accepted."})
+    assert response.status_code == 401
+    assert response.json() == {"detail": "The token's audience is not accepted."}
 
 
 def test_token_without_the_actions_scopes_is_403_naming_them(client):

@@ -36,6 +36,10 @@ class BasePermission(metaclass=_Composable):
         """Whether the caller may run ``viewset.action`` on ``obj``."""
         return True
 
+    def denial_message(self, viewset: GenericViewSet, obj: Any = None) -> str:
+        """What a denied caller is told; defaults to ``message``."""
+        return self.message
+
     def __and__(self, other: Any) -> BasePermission:
         return _And(self, as_permission(other))
 
@@ -62,9 +66,11 @@ class _And(BasePermission):
     def __init__(self, first: BasePermission, second: BasePermission) -> None:
         self.first, self.second = first, second
 
-    @property
-    def message(self) -> str:  # type: ignore[override]
-        return self.first.message
+    def denial_message(self, viewset: GenericViewSet, obj: Any = None) -> str:
+        """The message of the side that denied (checked again: instances are shared by requests)."""
+        granted = (self.first.has_permission(viewset) if obj is None
+                   else self.first.has_object_permission(viewset, obj))
+        return (self.second if granted else self.first).denial_message(viewset, obj)
 
     def has_permission(self, viewset: GenericViewSet) -> bool:
         return self.first.has_permission(viewset) and self.second.has_permission(viewset)
@@ -79,6 +85,9 @@ class _And(BasePermission):
 
 
 class _Or(_And):
+    def denial_message(self, viewset: GenericViewSet, obj: Any = None) -> str:
+        return self.first.denial_message(viewset, obj)
+
     def has_permission(self, viewset: GenericViewSet) -> bool:
         return self.first.has_permission(viewset) or self.second.has_permission(viewset)
 

@@ -231,17 +231,17 @@ class GenericViewSet:
         """Raise PermissionDenied (403) unless every permission grants the call."""
         for permission in self.get_permissions():
             if not permission.has_permission(self):
-                self.permission_denied(permission)
+                self.permission_denied(permission.denial_message(self))
 
     def check_object_permissions(self, obj: Any) -> None:
         """Raise PermissionDenied (403) unless every permission grants the call on ``obj``."""
         for permission in self.get_permissions():
             if not permission.has_object_permission(self, obj):
-                self.permission_denied(permission)
+                self.permission_denied(permission.denial_message(self, obj))
 
-    def permission_denied(self, permission: BasePermission) -> None:
-        """Deny the call with ``permission.message``."""
-        raise PermissionDenied(permission.message)
+    def permission_denied(self, message: str) -> None:
+        """Deny the call (403) with ``message``."""
+        raise PermissionDenied(message)
 
     def get_server_owned_fields(self) -> set[str]:
         """Fields a body never sets: the pk (a natural one is taken on create), auto_now and

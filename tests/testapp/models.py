@@ -32,6 +32,7 @@ class Company(models.Model):
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "companies"
+        permissions = [("view_company_own", "Can view companies they own")]
 
     def __str__(self) -> str:
         return self.name

@@ -1,0 +1,106 @@
+"""IsAuthenticated, HasScopes and DjangoModelPermissions with the JWT bearer."""
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from fastapi import FastAPI
+
+from djfapi import Router
+from djfapi.permissions import DjangoModelPermissions, HasScopes, IsAuthenticated, Scopes
+from djfapi.permissions.classes import permission_to_scope
+from djfapi.testing import Client
+from tests.testapp import secured
+from tests.testapp.factories import CompanyFactory, EmployeeFactory
+
+
+def client_for(*permissions, scopes=None):
+    class Guarded(secured.CompanyViewSet):
+        permission_classes = list(permissions)
+
+    if scopes is not None:
+        Guarded.scopes = scopes
+    router = Router()
+    router.register("companies", Guarded)
+    router.register("departments", secured.DepartmentViewSet, parent=Guarded)
+    app = FastAPI()
+    app.include_router(router)
+    return Client(app)
+
+
+def test_is_authenticated_and_has_scopes():
+    CompanyFactory(tenant_id="t1")
+    client = client_for(IsAuthenticated & HasScopes("business.companies.audit.any"))
+    client.authenticate(["business.companies.read.any"], tenant="t1")
+    response = client.get("/companies")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "One of these scopes is needed: business.companies.audit.any."}
+    client.authenticate(["business.companies.read.any", "business.companies.audit.any"], tenant="t1")
+    assert client.get("/companies").status_code == 200
+
+
+def test_permissions_to_scopes_as_0_0_x_mapped_them():
+    assert permission_to_scope("testapp.view_company") == "testapp.company.read.any"
+    assert permission_to_scope("testapp.change_company_own") == "testapp.company.update.own"
+    assert permission_to_scope("testapp.add_company") == "testapp.company.create"
+    assert permission_to_scope("testapp.delete_company") == "testapp.company.delete.any"
+    assert permission_to_scope("nonsense") is None
+
+
+DJANGO_SCOPES = Scopes(
+    get=["testapp.company.read.any", "testapp.company.read.own"],
+    post=["testapp.company.create"],
+    patch=["testapp.company.update.any"],
+    delete=["testapp.company.delete.any"],
+)
+
+
+def user_with(*codenames):
+    user = User.objects.create(username="alice")
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+@pytest.fixture
+def companies():
+    owned = CompanyFactory(tenant_id="t1", name="Owned")
+    CompanyFactory(tenant_id="t1", name="Not owned")
+    return owned
+
+
+def test_django_permissions_grant_without_scopes_in_the_token(companies):
+    user = user_with("view_company", "add_company")
+    client = client_for(DjangoModelPermissions, scopes=DJANGO_SCOPES)
+    client.authenticate([], tenant="t1", user=str(user.pk))  # the token holds no scopes
+    assert client.get("/companies").json()["total"] == 2
+    assert client.post("/companies", json={"name": "New"}).status_code == 201
+    response = client.delete(f"/companies/{companies.id}")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Your account's permissions do not allow this action."}
+
+
+def test_django_permission_selectors_reach_get_queryset(companies):
+    user = user_with("view_company_own")
+    EmployeeFactory(company=companies, user_id=str(user.pk), type="owner")
+    client = client_for(DjangoModelPermissions, scopes=DJANGO_SCOPES)
+    client.authenticate([], tenant="t1", user=str(user.pk))
+    assert [c["name"] for c in client.get("/companies").json()["items"]] == ["Owned"]
+
+
+@pytest.mark.parametrize("sub", ["404", "not-a-number", None])
+def test_unknown_or_inactive_users_are_denied(companies, sub):
+    User.objects.create(username="bob", is_active=False)
+    client = client_for(DjangoModelPermissions, scopes=DJANGO_SCOPES)
+    client.authenticate([], tenant="t1", user=sub)
+    assert client.get("/companies").status_code == 403
+
+
+def test_user_lookup_happens_inside_the_signalled_hop(companies, query_log):
+    import threading
+
+    user = user_with("view_company")
+    client = client_for(DjangoModelPermissions, scopes=DJANGO_SCOPES)
+    client.authenticate([], tenant="t1", user=str(user.pk))
+    query_log.clear()
+    assert client.get("/companies").status_code == 200
+    threads = {ident for ident, _ in query_log}
+    assert len(threads) == 1 and threading.get_ident() not in threads
+    assert any('"auth_user"' in sql for _, sql in query_log)
