@@ -6,14 +6,18 @@ VENV ?= .venv
 DJANGO ?= django>=5.2
 PYTEST_ARGS ?=
 
+# The stamp names the interpreter and Django asked for, so asking for others rebuilds the venv.
+STAMP := $(VENV)/.installed-$(shell echo '$(PYTHON) $(DJANGO)' | cksum | cut -d' ' -f1)
+
 .PHONY: test lint install clean
 
-install: $(VENV)/.installed
+install: $(STAMP)
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+$(STAMP): pyproject.toml
+	rm -f $(VENV)/.installed-*
+	$(PYTHON) -m venv --clear $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[dev,postgres,jwt]' '$(DJANGO)'
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev,postgres,jwt,sentry]' '$(DJANGO)'
 	$(VENV)/bin/python -c "import sys, django, fastapi, pydantic; print('python', sys.version.split()[0], '| django', django.get_version(), '| fastapi', fastapi.__version__, '| pydantic', pydantic.VERSION)"
 	touch $@
 

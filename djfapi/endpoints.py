@@ -48,7 +48,8 @@ def documented_response_model(route: BoundRoute) -> Any:
     """What OpenAPI shows as the 2xx body of ``route``."""
     viewset = route.registration.viewset
     if route.extra is not None:
-        return route.extra.response_model or viewset.get_response_schema("retrieve")
+        declared = declared_response(route)
+        return viewset.get_response_schema("retrieve") if declared is _UNDECLARED else declared
     if route.action == "destroy":
         return None
     schema = viewset.get_response_schema(route.action)
@@ -68,6 +69,41 @@ def description(route: BoundRoute) -> str | None:
         granted = ", ".join(f"`{scope}`" for scope in scopes) if scopes else "a valid token"
         parts.append(f"Scopes: {granted}." if scopes else f"Needs {granted}.")
     return "\n\n".join(parts) or None
+
+
+_UNDECLARED: Any = object()
+
+
+def declared_response(route: BoundRoute) -> Any:
+    """What an ``@action`` says it answers: ``response_model``, else its return annotation
+    (None for ``-> None``, answered 204), else ``_UNDECLARED`` (a model instance is assumed)."""
+    assert route.extra is not None
+    if route.extra.response_model is not None:
+        return route.extra.response_model
+    returns = action_hints(route).get("return", _UNDECLARED)
+    if returns is type(None):
+        return None
+    if isinstance(returns, type) and issubclass(returns, models.Model):
+        return _UNDECLARED
+    return returns
+
+
+def action_status_code(route: BoundRoute) -> int:
+    """200, or 204 for an ``@action`` annotated ``-> None``."""
+    return 204 if declared_response(route) is None else 200
+
+
+def action_hints(route: BoundRoute) -> dict[str, Any]:
+    """The resolved annotations of an ``@action`` method."""
+    assert route.extra is not None
+    func = route.extra.func
+    try:
+        return typing.get_type_hints(func, include_extras=True)
+    except NameError as exc:
+        raise ImproperlyConfigured(
+            f"{route.registration.viewset.__name__}.{func.__name__}: an annotation cannot be "
+            f"resolved ({exc}); define the type at module level."
+        ) from None
 
 
 def error_responses(route: BoundRoute) -> dict[int | str, dict[str, Any]]:
@@ -120,7 +156,7 @@ def action_parameters(route: BoundRoute) -> list[inspect.Parameter]:
     """The parameters an ``@action`` method declares itself, beyond ``self`` and ``instance``."""
     assert route.extra is not None
     func = route.extra.func
-    hints = typing.get_type_hints(func, include_extras=True)
+    hints = action_hints(route)
     skip = 2 if route.extra.detail else 1
     return [
         parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY,
@@ -200,7 +236,8 @@ class Renderer:
         """``granted``: the caller's scopes; fields declared with other scopes are left out."""
         if result is None:
             return 204, None
-        use_instance_schema = self.instance_adapter is not None and isinstance(result, models.Model)
+        use_instance_schema = (self.schema is None and self.instance_adapter is not None
+                               and isinstance(result, models.Model))
         adapter = self.instance_adapter if use_instance_schema else self.adapter
         if adapter is None:
             return self.status_code, pydantic_core.to_json(result)
@@ -212,7 +249,9 @@ class Renderer:
 def renderer_for(route: BoundRoute) -> Renderer:
     viewset = route.registration.viewset
     if route.extra is not None:
-        return Renderer(200, route.extra.response_model, viewset.get_response_schema("retrieve"))
+        declared = declared_response(route)
+        schema = None if declared is _UNDECLARED else declared
+        return Renderer(route.status_code, schema, viewset.get_response_schema("retrieve"))
     return Renderer(route.status_code, documented_response_model(route))
 
 
@@ -248,12 +287,15 @@ def make_viewset(registration: Registration, action: str, call: Call, access: An
 
 
 def lookup_parent(registration: Registration, call: Call, access: Any) -> Any:
-    """The parent object of ``registration``'s viewset, looked up through each ancestor's own
-    ``get_queryset()`` (and object permissions) from the root down; None at the root."""
+    """The parent object of ``registration``'s viewset, looked up from the root down through
+    each ancestor as a ``retrieve``: its permissions, its own ``get_queryset()`` and its object
+    permissions. None at the root."""
     if registration.parent is None:
         return None
     viewset = make_viewset(registration.parent, "retrieve", call, access,
                            nested_action=call.route.action)
+    viewset.required_scopes = call.route.registration.required_scopes(call.route)
+    viewset.check_permissions()
     viewset.parent = lookup_parent(registration.parent, call, access)
     return viewset.get_object()
 

@@ -14,6 +14,7 @@ turns it into :class:`BoundRoute` s from the table :data:`MODEL_ROUTES` plus the
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -112,7 +113,8 @@ class BoundRoute:
 
     @property
     def operation_id(self) -> str:
-        return f"{self.registration.basename}_{self.action}".replace("-", "_")
+        suffix = f"_{self.methods[0].lower()}" if self.extra and len(self.extra.methods) > 1 else ""
+        return f"{self.registration.basename}_{self.action}{suffix}".replace("-", "_")
 
     @property
     def summary(self) -> str:
@@ -151,14 +153,16 @@ def build_routes(registration: Registration) -> list[BoundRoute]:
     def bind(route: ModelRoute) -> BoundRoute:
         return BoundRoute(registration, route.action, (route.method,), route.detail, route.status_code)
 
-    def bind_extra(extra: ExtraAction) -> BoundRoute:
-        return BoundRoute(registration, extra.name, extra.methods, extra.detail, 200, extra)
+    def bind_extra(extra: ExtraAction) -> list[BoundRoute]:  # one route a method: one operation each
+        routes = [BoundRoute(registration, extra.name, (method,), extra.detail, 200, extra)
+                  for method in extra.methods]
+        return [dataclasses.replace(r, status_code=endpoints.action_status_code(r)) for r in routes]
 
     return [
-        *(bind_extra(extra) for extra in actions if not extra.detail),
+        *(route for extra in actions if not extra.detail for route in bind_extra(extra)),
         *(bind(route) for route in model_routes if not route.detail),
         *(bind(route) for route in model_routes if route.detail),
-        *(bind_extra(extra) for extra in actions if extra.detail),
+        *(route for extra in actions if extra.detail for route in bind_extra(extra)),
     ]
 
 
@@ -280,6 +284,21 @@ class Router(APIRouter):
                 f"{kwargs[-1]!r} twice; set {viewset.__name__}.lookup_url_kwarg to another name."
             )
         viewset.get_lookup_model_field()
+        for hook in ("get_schema", "get_response_schema", "get_lookup_url_kwarg", "get_pagination_class",
+                     "get_security", "get_scopes", "get_model"):
+            if not inspect.ismethod(getattr(viewset, hook)):
+                raise ImproperlyConfigured(
+                    f"{viewset.__name__}.{hook} must stay a classmethod: routes and OpenAPI are "
+                    f"built from it once, at registration. Decorate it with @classmethod."
+                )
+        parent = registration.parent
+        if parent is not None and any(
+            extra.detail and extra.path == registration.prefix for extra in extra_actions(parent.viewset)
+        ):
+            raise ImproperlyConfigured(
+                f"{parent.viewset.__name__} has a detail @action at path {registration.prefix!r}, "
+                f"which the nested {viewset.__name__} would hide or be hidden by; rename one."
+            )
         routes = build_routes(registration)
         for action in ("create", "update"):
             schema = viewset.get_schema(action)

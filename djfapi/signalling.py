@@ -17,8 +17,10 @@ the block raises.
 
 from __future__ import annotations
 
+import inspect
 from contextlib import ContextDecorator
 from types import TracebackType
+from typing import Any
 
 from django.core import signals
 
@@ -27,6 +29,15 @@ __all__ = ["request_signalling"]
 
 class request_signalling(ContextDecorator):
     """Send ``request_started`` on entry and ``request_finished`` on exit, in this thread."""
+
+    def __call__(self, func: Any) -> Any:
+        if inspect.iscoroutinefunction(func):
+            raise TypeError(
+                f"request_signalling() cannot wrap the coroutine {func.__qualname__}: the ORM work "
+                "must run in one thread. Wrap a plain function and run it with "
+                "anyio.to_thread.run_sync."
+            )
+        return super().__call__(func)
 
     def __enter__(self) -> request_signalling:
         signals.request_started.send(sender=type(self))

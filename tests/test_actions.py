@@ -110,3 +110,88 @@ def test_action_returning_plain_data_is_json(actions_client):
     CompanyFactory(name="B")
     assert actions_client.get("/companies/names").json() == ["A", "B"]
     assert Company.objects.count() == 2
+
+
+class Brief(BaseModel):
+    id: int
+
+
+class DeclaredViewSet(api.CompanyViewSet):
+    @action(detail=True, response_model=Brief)
+    def brief(self, instance):
+        return instance  # read through Brief: only `id` leaves
+
+    @action(detail=False)
+    def labels(self) -> list[str]:
+        return [company.name for company in self.get_queryset()]
+
+    @action(detail=True, methods=["post"])
+    def touch(self, instance) -> None:
+        instance.save()
+
+    @action(detail=True, methods=["get", "post"])
+    def both(self, instance):
+        return instance
+
+
+@pytest.fixture
+def declared():
+    router = Router()
+    router.register("companies", DeclaredViewSet)
+    app = FastAPI()
+    app.include_router(router)
+    return app
+
+
+def test_response_model_also_shapes_a_returned_instance(declared):
+    company = CompanyFactory(name="Secret name")
+    assert TestClient(declared).get(f"/companies/{company.id}/brief").json() == {"id": company.id}
+
+
+def test_return_annotations_document_the_action(declared):
+    paths = declared.openapi()["paths"]
+    labels = paths["/companies/labels"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert labels["schema"] == {"type": "array", "items": {"type": "string"},
+                                "title": "Response Companies Labels"}
+    touch = paths["/companies/{company_id}/touch"]["post"]["responses"]
+    assert "204" in touch and "200" not in touch
+    company = CompanyFactory(name="A")
+    client = TestClient(declared)
+    assert client.get("/companies/labels").json() == ["A"]
+    assert client.post(f"/companies/{company.id}/touch").status_code == 204
+
+
+def test_an_action_with_several_methods_gets_one_operation_each(declared):
+    both = declared.openapi()["paths"]["/companies/{company_id}/both"]
+    assert (both["get"]["operationId"], both["post"]["operationId"]) == (
+        "companies_both_get", "companies_both_post")
+    company = CompanyFactory()
+    client = TestClient(declared)
+    assert client.get(f"/companies/{company.id}/both").status_code == 200
+    assert client.post(f"/companies/{company.id}/both").status_code == 200
+
+
+def test_an_action_path_that_hides_a_child_fails():
+    from djfapi.exceptions import ImproperlyConfigured
+
+    class Clash(api.CompanyViewSet):
+        @action(detail=True)
+        def departments(self, instance):
+            return instance
+
+    router = Router()
+    router.register("companies", Clash)
+    with pytest.raises(ImproperlyConfigured, match="detail @action at path 'departments'"):
+        router.register("departments", api.DepartmentViewSet, parent=Clash)
+
+
+def test_an_unresolvable_annotation_fails_at_registration():
+    from djfapi.exceptions import ImproperlyConfigured
+
+    class Unresolvable(api.CompanyViewSet):
+        @action(detail=False)
+        def odd(self, value: "NotDefinedAnywhere"):  # noqa: F821
+            return None
+
+    with pytest.raises(ImproperlyConfigured, match="an annotation cannot be resolved"):
+        Router().register("companies", Unresolvable)

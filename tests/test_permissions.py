@@ -104,3 +104,26 @@ def test_forbidden_is_documented_when_permissions_are_set():
     client = client_for(HeaderSaysYes)
     operation = client.app.openapi()["paths"]["/companies"]["get"]
     assert "403" in operation["responses"]
+
+
+def test_the_parents_permissions_guard_nested_routes():
+    department = DepartmentFactory()
+    client = client_for(HeaderSaysYes)
+    path = f"/companies/{department.company_id}/departments"
+    for method in ("get", "post"):
+        response = client.request(method, path, json={"name": "x"})
+        assert response.status_code == 403, method
+        assert response.json() == {"detail": "Send X-Allow: yes."}
+    assert client.get(path, headers={"X-Allow": "yes"}).status_code == 200
+    assert Company.objects.count() == 1
+
+
+def test_get_schema_must_stay_a_classmethod():
+    from djfapi.exceptions import ImproperlyConfigured
+
+    class InstanceHook(api.CompanyViewSet):
+        def get_schema(self, action):
+            return super().get_schema(action)
+
+    with pytest.raises(ImproperlyConfigured, match="get_schema must stay a classmethod"):
+        Router().register("companies", InstanceHook)

@@ -104,3 +104,10 @@ def test_every_generated_route_makes_exactly_one_threadpool_call(monkeypatch):
         response = client.request(method, path, json=body if method in ("POST", "PUT", "PATCH") else None)
         assert response.status_code < 300, (route.name, response.text)
         assert len(calls) == 1, (route.name, calls)
+
+
+def test_the_decorator_refuses_coroutine_functions():
+    with pytest.raises(TypeError, match="cannot wrap the coroutine"):
+        @request_signalling()
+        async def fetch():
+            return None

@@ -151,7 +151,7 @@ def test_unique_violation_is_409_and_writes_nothing(client):
     CompanyFactory(name="Acme")
     response = client.post("/api/companies", json={"name": "Acme"})
     assert response.status_code == 409
-    assert "detail" in response.json()
+    assert response.json()["detail"][0]["loc"] == ["body", "name"]
     assert Company.objects.count() == 1
 
 
@@ -176,10 +176,13 @@ def test_pagination_refuses_bad_values(client, params):
     assert response.json()["detail"][0]["loc"] == ["query", next(iter(params))]
 
 
-def test_pagination_caps_limit_at_max_limit(client):
-    CompanyFactory.create_batch(2)
-    response = client.get("/api/companies", params={"limit": 10_000})
-    assert response.json()["limit"] == 1000
+def test_pagination_caps_limit_at_max_limit(client, monkeypatch):
+    from djfapi.pagination import LimitOffsetPagination
+
+    monkeypatch.setattr(LimitOffsetPagination, "max_limit", 3)
+    CompanyFactory.create_batch(5)
+    body = client.get("/api/companies", params={"limit": 10_000}).json()
+    assert (body["limit"], len(body["items"]), body["total"]) == (3, 3, 5)
 
 
 def test_nested_department_rows_are_filtered_by_parent(client):
@@ -188,3 +191,98 @@ def test_nested_department_rows_are_filtered_by_parent(client):
     response = client.get(f"/api/companies/{department.company_id}/departments")
     assert [item["id"] for item in response.json()["items"]] == [department.id]
     assert Department.objects.count() == 2
+
+
+# -- state, hooks and transactions of every write -------------------------------------------------
+
+def make_client(viewset, parent=None):
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from djfapi import Router
+
+    router = Router()
+    if parent is not None:
+        router.register("companies", parent)
+    router.register("departments", viewset, parent=parent)
+    app = FastAPI()
+    app.include_router(router)
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def test_the_viewset_sees_action_kwargs_and_parent():
+    from tests.testapp import api
+
+    seen = []
+
+    class Recording(api.DepartmentViewSet):
+        def get_queryset(self):
+            seen.append((self.action, dict(self.kwargs), self.parent))
+            return super().get_queryset()
+
+        def perform_create(self, instance):
+            seen.append(("perform_create", instance.pk, instance.company))
+            super().perform_create(instance)
+
+    department = DepartmentFactory()
+    company = department.company
+    client = make_client(Recording, parent=api.CompanyViewSet)
+    base = f"/companies/{company.id}/departments"
+    client.patch(f"{base}/{department.id}", json={"name": "x"})
+    assert seen == [("partial_update", {"company_id": company.id, "department_id": department.id},
+                     company)]
+    seen.clear()
+    client.post(base, json={"name": "new"})
+    assert seen == [("perform_create", None, company)]  # unsaved, with the parent already set
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_update_and_destroy_are_atomic(method):
+    from tests.testapp import api
+
+    class Failing(api.CompanyViewSet):
+        def perform_update(self, instance):
+            super().perform_update(instance)
+            raise RuntimeError("after the write")
+
+        def perform_destroy(self, instance):
+            instance.departments.all().delete()
+            super().perform_destroy(instance)
+            raise RuntimeError("after the delete")
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from djfapi import Router
+
+    router = Router()
+    router.register("companies", Failing)
+    app = FastAPI()
+    app.include_router(router)
+    department = DepartmentFactory(company__name="Kept")
+    response = TestClient(app, raise_server_exceptions=False).request(
+        method, f"/companies/{department.company_id}", json={"name": "Changed"})
+    assert response.status_code == 500
+    assert Company.objects.get().name == "Kept"
+    assert Department.objects.filter(pk=department.pk).exists()
+
+
+def test_a_model_viewset_without_create_schema_has_no_post():
+    from tests.testapp import api
+
+    class NoCreate(api.CompanyViewSet):
+        schemas = api.Schemas(get=api.CompanyOut, update=api.CompanyUpdate)
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from djfapi import Router
+
+    router = Router()
+    router.register("companies", NoCreate)
+    app = FastAPI()
+    app.include_router(router)
+    client = TestClient(app)
+    assert client.post("/companies", json={"name": "x"}).status_code == 405
+    assert client.get("/companies").status_code == 200
+    assert not Company.objects.exists()
