@@ -1,5 +1,5 @@
 # make test: create the virtual environment if missing, install djfapi with [dev], run the
-# suite on SQLite and (when reachable) PostgreSQL.  make lint: ruff.
+# suite on SQLite and (when reachable) PostgreSQL.  make lint: ruff and mypy.
 #   make test PYTHON=python3.12 VENV=.venv-py312 DJANGO='django>=6,<7'
 PYTHON ?= python3
 VENV ?= .venv
@@ -26,6 +26,7 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy djfapi
 
 clean:
 	rm -rf .venv .venv-* *.egg-info .pytest_cache .ruff_cache

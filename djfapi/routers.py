@@ -133,12 +133,12 @@ def available_model_routes(viewset: type[GenericViewSet]) -> list[ModelRoute]:
         if not callable(getattr(viewset, route.action, None)):
             continue
         if route.action in ("list", "retrieve"):
-            needed = viewset.get_response_schema(route.action)
+            has_schema = viewset.get_response_schema(route.action) is not None
         elif route.action == "destroy":
-            needed = True
+            has_schema = True
         else:
-            needed = viewset.get_schema(route.action)
-        if needed is not None:
+            has_schema = viewset.get_schema(route.action) is not None
+        if has_schema:
             routes.append(route)
     return routes
 

@@ -19,7 +19,8 @@ def python_blocks() -> list[str]:
 
 @pytest.fixture
 def readme():
-    namespace = {"Company": models.Company, "Department": models.Department, "Team": models.Team}
+    namespace = {name: getattr(models, name) for name in (
+        "Company", "Department", "Team", "Employee", "Country", "Costcenter", "Tag")}
     for block in python_blocks():
         exec(compile(block, str(README), "exec"), namespace)
     return namespace
@@ -66,3 +67,50 @@ def test_the_other_examples_work(readme):
     assert [r.path for r in readme["nested"].routes][-1] == (
         "/companies/{company_id}/departments/{department_id}/teams/{team_id}"
     )
+
+
+def test_the_schemas_examples_work(readme):
+    from djfapi import Router
+
+    models.Country.objects.create(code="DE", name="Germany")
+    router = Router()
+    router.register("companies", readme["CompanyDetailViewSet"])
+    client = mounted(router)
+    created = client.post("/companies", json={
+        "name": "Acme", "country_id": "DE", "departments": [{"name": "Sales"}, {"name": "Ops"}]})
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert (body["display_name"], body["country"]) == ("Acme (demo)", {"code": "DE", "name": "Germany"})
+    sales = body["departments"][0]
+    replaced = client.put(f"/companies/{body['id']}", json={
+        "name": "Acme", "departments": [{"id": sales["id"], "name": "Sales EU"}]})
+    assert [d["name"] for d in replaced.json()["departments"]] == ["Sales EU"]
+    assert readme["CountryIn"].model_fields["code"].metadata[0].max_length == 2
+    assert readme["CostcenterPatch"]().model_dump()["code"] is None
+    from djfapi.schemas import transfer_from_orm, transfer_to_orm
+
+    company = models.Company.objects.get()
+    assert transfer_from_orm(readme["CompanyAudit"], company).title == "Acme"
+    transfer_to_orm(readme["CompanyRename"](title="  Beta "), company)
+    assert company.name == "Beta"
+
+
+def test_the_security_example_works(readme):
+    from djfapi.testing import Client
+
+    owned = models.Company.objects.create(tenant_id="t1", name="Owned")
+    models.Company.objects.create(tenant_id="t1", name="Other")
+    models.Company.objects.create(tenant_id="t2", name="Elsewhere")
+    models.Employee.objects.create(company=owned, user_id="u1", type="owner")
+    client = Client(mounted(readme["secure"]).app)
+    assert client.get("/companies").status_code == 401
+    client.authenticate(["business.companies.read.any"], tenant="t1")
+    assert [c["name"] for c in client.get("/companies").json()["items"]] == ["Owned", "Other"]
+    client.authenticate(["business.companies.read.own"], tenant="t1", user="u1")
+    assert [c["name"] for c in client.get("/companies").json()["items"]] == ["Owned"]
+    client.authenticate(["business.companies.update.own"], tenant="t1", user="u1")
+    assert client.post(f"/companies/{owned.id}/departments", json={"name": "x"}).status_code == 201
+
+
+def test_the_testing_example_runs(readme):
+    readme["test_own_companies"](None)

@@ -14,13 +14,13 @@ class _Composable(type):
     """Lets permission *classes* be composed: ``IsOwner | IsStaff``."""
 
     def __and__(cls, other: Any) -> BasePermission:
-        return as_permission(cls) & other
+        return as_permission(cls) & other  # type: ignore[arg-type]
 
-    def __or__(cls, other: Any) -> BasePermission:
-        return as_permission(cls) | other
+    def __or__(cls, other: Any) -> BasePermission:  # type: ignore[override]
+        return as_permission(cls) | other  # type: ignore[arg-type]
 
     def __invert__(cls) -> BasePermission:
-        return ~as_permission(cls)
+        return ~as_permission(cls)  # type: ignore[arg-type]
 
 
 class BasePermission(metaclass=_Composable):

@@ -64,7 +64,7 @@ class JWTBearer(HTTPBearer):
     ) -> None:
         if jwt is None:
             raise ImproperlyConfigured("JWTBearer needs PyJWT: pip install 'djfapi[jwt]'.")
-        self.key = key if key is not None else getattr(settings, "JWT_PUBLIC_KEY", None)
+        self.key: Any = key if key is not None else getattr(settings, "JWT_PUBLIC_KEY", None)
         self.algorithms = list(algorithms or getattr(settings, "JWT_ALGORITHMS", None) or [])
         self.issuer = issuer if issuer is not None else getattr(settings, "JWT_ISSUER", None)
         if not self.algorithms:

@@ -71,19 +71,19 @@ def field_info(field: models.Field, *, optional: bool) -> FieldInfo:
     if isinstance(field, (models.PositiveIntegerField, models.PositiveSmallIntegerField,
                           models.PositiveBigIntegerField)):
         constraints["ge"] = 0
-    docs = {"title": str(field.verbose_name).capitalize(),
-            "description": str(field.help_text) or None}
+    options: dict[str, Any] = {**constraints, "title": str(field.verbose_name).capitalize(),
+                               "description": str(field.help_text) or None}
     if optional:
-        return Field(None, **constraints, **docs)
+        return Field(None, **options)  # type: ignore[no-any-return]
     if field.has_default():
         if callable(field.default):
-            return Field(default_factory=field.default, **constraints, **docs)
-        return Field(field.default, **constraints, **docs)
+            return Field(default_factory=field.default, **options)  # type: ignore[no-any-return]
+        return Field(field.default, **options)  # type: ignore[no-any-return]
     if field.null:
-        return Field(None, **constraints, **docs)
+        return Field(None, **options)  # type: ignore[no-any-return]
     if field.blank and field.empty_strings_allowed:
-        return Field("", **constraints, **docs)
-    return Field(..., **constraints, **docs)
+        return Field("", **options)  # type: ignore[no-any-return]
+    return Field(..., **options)  # type: ignore[no-any-return]
 
 
 def _select(model: type[models.Model], fields: Sequence[str] | None,

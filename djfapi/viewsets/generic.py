@@ -178,7 +178,7 @@ class GenericViewSet:
         schema = self.get_response_schema(self.action or "")
         if schema is None:
             return queryset
-        return query_plan(self.get_model(), schema).apply(queryset)
+        return query_plan(self.get_model(), schema).apply(queryset)  # type: ignore[arg-type]
 
     def get_tenant_field(self) -> str | None:
         """Where the model keeps the tenant: ``tenant_field`` itself, or a path to it through
@@ -187,7 +187,7 @@ class GenericViewSet:
             return None
         if "__" in self.tenant_field:
             return self.tenant_field
-        return tenant_lookup(self.get_model(), self.tenant_field)
+        return tenant_lookup(self.get_model(), self.tenant_field)  # type: ignore[arg-type]
 
     def set_tenant(self, instance: models.Model) -> None:
         """Set the caller's tenant on a new ``instance`` whose model has the tenant field."""
@@ -263,7 +263,7 @@ class GenericViewSet:
         """The rows of ``model`` a body's ids may point at: its default manager, limited to the
         caller's tenant when ``model`` has the tenant field or reaches it through ForeignKeys."""
         queryset = model._default_manager.all()
-        lookup = self.tenant_field and tenant_lookup(model, self.tenant_field)
+        lookup = self.tenant_field and tenant_lookup(model, self.tenant_field)  # type: ignore[arg-type]
         if lookup and self.access is not None:
             queryset = queryset.filter(**{lookup: self.access.tenant_id})
         return queryset
