@@ -15,15 +15,16 @@ import typing
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import anyio.to_thread
 import pydantic_core
 from django.db import models
-from fastapi import Body, Depends, HTTPException, Path, Request, Response, Security
-from pydantic import TypeAdapter
+from fastapi import Body, Depends, HTTPException, Path, Query, Request, Response, Security
+from pydantic import BaseModel, TypeAdapter
 
 from djfapi.exceptions import ErrorBody, ImproperlyConfigured, to_http_exception
+from djfapi.filters import ListQuery, query_dependency
 from djfapi.pagination import BasePagination
 from djfapi.permissions.classes import supplies_scopes
 from djfapi.permissions.jwt import JWTBearer
@@ -38,8 +39,14 @@ if TYPE_CHECKING:
 __all__ = ["build_endpoint", "documented_response_model", "error_responses"]
 
 # Names of the endpoint parameters djfapi adds itself; an @action's own parameters may not use them.
-REQUEST, BODY, PAGINATOR, ACCESS = "request", "body", "paginator", "access"
-RESERVED = frozenset({REQUEST, BODY, PAGINATOR, ACCESS, "instance"})
+REQUEST, BODY, PAGINATOR, ACCESS, QUERY = "request", "body", "paginator", "access", "list_query"
+RESERVED = frozenset({REQUEST, BODY, PAGINATOR, ACCESS, QUERY, "instance"})
+
+
+class AggregateResult(BaseModel):
+    """The body of an aggregate: ``{"values": [{"value": ..., "<group>": ...}]}``."""
+
+    values: list[dict[str, Any]]
 
 
 # -- OpenAPI ---------------------------------------------------------------------------------
@@ -52,6 +59,8 @@ def documented_response_model(route: BoundRoute) -> Any:
         return viewset.get_response_schema("retrieve") if declared is _UNDECLARED else declared
     if route.action == "destroy":
         return None
+    if route.action == "aggregate":
+        return AggregateResult
     schema = viewset.get_response_schema(route.action)
     if route.action == "list" and schema is not None:
         return viewset.get_pagination_class().response_schema(schema)
@@ -204,6 +213,33 @@ def access_parameter(route: BoundRoute) -> inspect.Parameter:
     return inspect.Parameter(ACCESS, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Any, dependency])
 
 
+def list_query_parameter(route: BoundRoute) -> inspect.Parameter:
+    """Filters and search (and, on a list, ordering) as one async dependency."""
+    viewset = route.registration.viewset
+    ordering = viewset.get_ordering() if route.action == "list" else None
+    dependency = query_dependency(viewset.get_filterset(), viewset.get_search(), ordering)
+    return inspect.Parameter(QUERY, inspect.Parameter.KEYWORD_ONLY,
+                             annotation=Annotated[Any, Depends(dependency)])
+
+
+def aggregate_parameters(viewset: type[GenericViewSet]) -> list[inspect.Parameter]:
+    """``{function}``, ``{field}`` and ``?group_by=`` of the aggregate route, as enums in OpenAPI."""
+    functions = Literal["count", "sum", "avg", "min", "max"]
+    fields = Literal[tuple(viewset.aggregate_fields)]  # type: ignore[valid-type]
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = [
+        inspect.Parameter("function", keyword, annotation=Annotated[functions, Path()]),
+        inspect.Parameter("field", keyword, annotation=Annotated[fields, Path()]),
+    ]
+    if viewset.aggregate_group_by:
+        groups = Literal[tuple(viewset.aggregate_group_by)]  # type: ignore[valid-type]
+        parameters.append(inspect.Parameter(
+            "group_by", inspect.Parameter.KEYWORD_ONLY, default=None,
+            annotation=Annotated[list[groups] | None, Query(description="Group the values by these.")],  # type: ignore[valid-type]
+        ))
+    return parameters
+
+
 def _denied(security: JWTBearer, action: str) -> Callable[..., Awaitable[None]]:
     """A dependency for an action ``Scopes`` grants to nobody: 401 without a valid token, else 403."""
     async def denied(**_: Any) -> None:
@@ -268,6 +304,12 @@ class Call:
     paginator: BasePagination | None = None
     params: dict[str, Any] = field(default_factory=dict)
     access: Any = None
+    query: ListQuery | None = None
+
+
+# Called with each request's Call on the event loop, before its threadpool hop; integrations
+# (djfapi.integrations.sentry) add to it. Empty, and so free, unless one is set up.
+call_observers: list[Callable[[Call], None]] = []
 
 
 def make_viewset(registration: Registration, action: str, call: Call, access: Any, *,
@@ -283,6 +325,7 @@ def make_viewset(registration: Registration, action: str, call: Call, access: An
         paginator=call.paginator if target else None,
         nested_action=nested_action,
         required_scopes=registration.required_scopes(call.route) if target else None,
+        query=call.query if target else None,
     )
 
 
@@ -315,7 +358,7 @@ def _run(viewset: GenericViewSet, call: Call) -> Any:
     route = call.route
     method = getattr(viewset, route.action)
     if route.extra is None:
-        return method(call.body) if call.body is not None else method()
+        return method(call.body, **call.params) if call.body is not None else method(**call.params)
     if not route.extra.writes:
         return _call_extra(viewset, method, call)
     with viewset.atomic():
@@ -353,12 +396,18 @@ def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
         parameters.append(inspect.Parameter(
             PAGINATOR, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Any, Depends(dependency)]
         ))
+    if route.action in ("list", "aggregate") and route.extra is None:
+        parameters.append(list_query_parameter(route))
+    if route.action == "aggregate" and route.extra is None:
+        parameters.extend(aggregate_parameters(viewset))
     if registration.security is not None:
         parameters.append(access_parameter(route))
     if route.extra is not None:
         parameters.extend(action_parameters(route))
     path_names = [parameter.name for parameter in paths]
     render = renderer_for(route)
+    reads = all(method in ("GET", "HEAD") for method in route.methods)
+    headers = {"Cache-Control": viewset.cache_control} if viewset.cache_control and reads else None
 
     async def endpoint(**values: Any) -> Response:
         call = Call(
@@ -368,8 +417,11 @@ def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
             body=values.pop(BODY, None),
             paginator=values.pop(PAGINATOR, None),
             access=values.pop(ACCESS, None),
+            query=values.pop(QUERY, None),
             params=values,
         )
+        for observe in call_observers:
+            observe(call)
         try:
             status_code, content = await anyio.to_thread.run_sync(run_in_thread, call, render)
         except Exception as exc:
@@ -378,7 +430,7 @@ def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
                 raise
             raise http_exc from exc
         media_type = "application/json" if content is not None else None
-        return Response(content=content, status_code=status_code, media_type=media_type)
+        return Response(content=content, status_code=status_code, media_type=media_type, headers=headers)
 
     endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     endpoint.__name__ = endpoint.__qualname__ = route.operation_id

@@ -11,14 +11,19 @@ declares the query parameters and makes one paginator per request, with no datab
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from django.db.models import QuerySet
-from fastapi import Query
+from django.core import signing
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q, QuerySet
+from fastapi import HTTPException, Query
 from pydantic import BaseModel, create_model
 
-__all__ = ["BasePagination", "LimitOffsetPagination", "NoPagination"]
+from djfapi.exceptions import ImproperlyConfigured
+
+__all__ = ["BasePagination", "CursorPagination", "LimitOffsetPagination", "NoPagination"]
 
 
 class BasePagination:
@@ -84,6 +89,113 @@ class LimitOffsetPagination(BasePagination):
     @classmethod
     def response_schema(cls, item: type[BaseModel]) -> type[BaseModel]:
         return _limit_offset_schema(item)
+
+
+class CursorPagination(BasePagination):
+    """Keyset pages for large tables: ``?cursor=&page_size=``, answered as
+    ``{"items", "next", "previous"}`` with opaque, signed cursors, and no COUNT query.
+
+    Pages follow the list's ordering (which always ends with the primary key); rows inserted
+    while a client walks the pages never make it see a row twice. Order by non-null fields.
+    """
+
+    page_size = 50
+    max_page_size = 1000
+    salt = "djfapi.pagination.cursor"
+
+    def __init__(self, position: dict[str, Any] | None = None, page_size: int | None = None) -> None:
+        self.position = position  # {"v": values of the ordering fields, "r": walking backwards}
+        self.size = min(page_size or self.page_size, self.max_page_size)
+        self.next: str | None = None
+        self.previous: str | None = None
+
+    @classmethod
+    def dependency(cls) -> Callable[..., Awaitable[BasePagination]]:
+        async def pagination(
+            cursor: str | None = Query(None, description="`next` or `previous` of another page."),
+            page_size: int = Query(cls.page_size, ge=1, description=(
+                f"Page size; larger values are capped at {cls.max_page_size}.")),
+        ) -> BasePagination:
+            return cls(cls.decode(cursor) if cursor else None, page_size)
+
+        return pagination
+
+    @classmethod
+    def decode(cls, cursor: str) -> dict[str, Any]:
+        """The position a cursor names; a 422 for one that was not made here or was altered."""
+        try:
+            position = signing.loads(cursor, salt=cls.salt)
+        except signing.BadSignature:
+            raise HTTPException(422, detail=[{"loc": ["query", "cursor"], "type": "cursor",
+                                              "msg": "The cursor is not valid."}]) from None
+        return position  # type: ignore[no-any-return]
+
+    def encode(self, row: Any, keys: list[tuple[str, bool]], backwards: bool) -> str:
+        values = [_value(row, name) for name, _ in keys]
+        plain = json.loads(json.dumps(values, cls=DjangoJSONEncoder))
+        return signing.dumps({"v": plain, "r": backwards}, salt=self.salt, compress=True)
+
+    def paginate_queryset(self, queryset: QuerySet[Any]) -> Sequence[Any]:
+        keys = _ordering_keys(queryset)
+        backwards = bool(self.position and self.position["r"])
+        if self.position is not None:
+            queryset = queryset.filter(_beyond(keys, self.position["v"], backwards))
+        if backwards:
+            queryset = queryset.reverse()
+        rows = list(queryset[: self.size + 1])
+        more, rows = len(rows) > self.size, rows[: self.size]
+        if backwards:
+            rows.reverse()
+        if rows and (more or backwards):
+            self.next = self.encode(rows[-1], keys, backwards=False)
+        if rows and ((more and backwards) or (self.position is not None and not backwards)):
+            self.previous = self.encode(rows[0], keys, backwards=True)
+        return rows
+
+    def get_paginated_response(self, items: Sequence[Any]) -> dict[str, Any]:
+        return {"items": items, "next": self.next, "previous": self.previous}
+
+    @classmethod
+    def response_schema(cls, item: type[BaseModel]) -> type[BaseModel]:
+        return _cursor_schema(item)
+
+
+def _ordering_keys(queryset: QuerySet[Any]) -> list[tuple[str, bool]]:
+    """(field, descending) of the queryset's ordering, ending with the primary key."""
+    names = list(queryset.query.order_by) or list(queryset.model._meta.ordering or [])
+    if any(not isinstance(name, str) for name in names):
+        raise ImproperlyConfigured("CursorPagination pages by field names; order by fields, not expressions.")
+    if not names or names[-1].lstrip("-") not in ("pk", queryset.model._meta.pk.name):
+        names.append("-pk" if names and names[-1].startswith("-") else "pk")
+    return [(name.lstrip("-"), name.startswith("-")) for name in names]
+
+
+def _beyond(keys: list[tuple[str, bool]], values: list[Any], backwards: bool) -> Q:
+    """Rows after ``values`` in the ordering (before them, walking backwards)."""
+    condition = Q()
+    for index, (name, descending) in enumerate(keys):
+        operator = "lt" if descending != backwards else "gt"
+        step = Q(**{f"{name}__{operator}": values[index]})
+        for earlier, value in zip(keys[:index], values, strict=False):
+            step &= Q(**{earlier[0]: value})
+        condition |= step
+    return condition
+
+
+def _value(row: Any, path: str) -> Any:
+    for part in path.split("__"):
+        row = row.pk if part == "pk" else getattr(row, part)
+    return row
+
+
+@functools.cache
+def _cursor_schema(item: type[BaseModel]) -> type[BaseModel]:
+    return create_model(
+        f"{item.__name__}CursorPage",
+        items=(list[item], ...),  # type: ignore[valid-type]
+        next=(str | None, None),
+        previous=(str | None, None),
+    )
 
 
 @functools.cache

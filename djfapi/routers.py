@@ -24,6 +24,7 @@ from fastapi import APIRouter
 
 from djfapi import endpoints
 from djfapi.exceptions import ImproperlyConfigured
+from djfapi.filters import resolve_field
 from djfapi.permissions.access import Scopes
 from djfapi.permissions.jwt import JWTBearer
 from djfapi.schemas import check_write_schema
@@ -41,9 +42,11 @@ class ModelRoute:
     method: str
     detail: bool
     status_code: int
+    suffix: str = ""  # after the collection or detail path
 
 
 MODEL_ROUTES: tuple[ModelRoute, ...] = (
+    ModelRoute("aggregate", "GET", detail=False, status_code=200, suffix="/aggregate/{function}/{field}"),
     ModelRoute("list", "GET", detail=False, status_code=200),
     ModelRoute("create", "POST", detail=False, status_code=201),
     ModelRoute("retrieve", "GET", detail=True, status_code=200),
@@ -100,12 +103,13 @@ class BoundRoute:
     detail: bool
     status_code: int
     extra: ExtraAction | None = None
+    suffix: str = ""
 
     @property
     def path(self) -> str:
         registration = self.registration
         base = registration.detail_path if self.detail else registration.collection_path
-        return f"{base}/{self.extra.path}" if self.extra else base
+        return f"{base}/{self.extra.path}" if self.extra else base + self.suffix
 
     @property
     def name(self) -> str:
@@ -136,6 +140,8 @@ def available_model_routes(viewset: type[GenericViewSet]) -> list[ModelRoute]:
             has_schema = viewset.get_response_schema(route.action) is not None
         elif route.action == "destroy":
             has_schema = True
+        elif route.action == "aggregate":
+            has_schema = bool(viewset.aggregate_fields)
         else:
             has_schema = viewset.get_schema(route.action) is not None
         if has_schema:
@@ -151,7 +157,8 @@ def build_routes(registration: Registration) -> list[BoundRoute]:
     actions = extra_actions(viewset)
 
     def bind(route: ModelRoute) -> BoundRoute:
-        return BoundRoute(registration, route.action, (route.method,), route.detail, route.status_code)
+        return BoundRoute(registration, route.action, (route.method,), route.detail, route.status_code,
+                          suffix=route.suffix)
 
     def bind_extra(extra: ExtraAction) -> list[BoundRoute]:  # one route a method: one operation each
         routes = [BoundRoute(registration, extra.name, (method,), extra.detail, 200, extra)
@@ -284,6 +291,9 @@ class Router(APIRouter):
                 f"{kwargs[-1]!r} twice; set {viewset.__name__}.lookup_url_kwarg to another name."
             )
         viewset.get_lookup_model_field()
+        viewset.get_filterset(), viewset.get_search(), viewset.get_ordering()  # field names checked
+        for path in (*viewset.aggregate_fields, *viewset.aggregate_group_by):
+            resolve_field(model, path)
         for hook in ("get_schema", "get_response_schema", "get_lookup_url_kwarg", "get_pagination_class",
                      "get_security", "get_scopes", "get_model"):
             if not inspect.ismethod(getattr(viewset, hook)):

@@ -141,7 +141,7 @@ class Scopes:
         elif declared is not None:
             return tuple(declared)
         elif all(method in ("GET", "HEAD") for method in methods):
-            keys = ("get",)
+            keys = ("get",) if detail else ("list", "get")
         else:
             keys = ("patch",) if detail else ("post",)
         return next((self.keys[key] for key in keys if key in self.keys), None)

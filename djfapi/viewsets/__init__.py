@@ -3,6 +3,7 @@
 from djfapi.viewsets.actions import action
 from djfapi.viewsets.generic import GenericViewSet
 from djfapi.viewsets.mixins import (
+    AggregateModelMixin,
     CreateModelMixin,
     DestroyModelMixin,
     ListModelMixin,
@@ -19,10 +20,12 @@ class ModelViewSet(
     UpdateModelMixin,
     DestroyModelMixin,
     ListModelMixin,
+    AggregateModelMixin,
     GenericViewSet,
 ):
-    """list, create, retrieve, update, partial_update and destroy."""
+    """list, create, retrieve, update, partial_update, destroy (and aggregate, when
+    ``aggregate_fields`` are declared)."""
 
 
-class ReadOnlyModelViewSet(RetrieveModelMixin, ListModelMixin, GenericViewSet):
-    """list and retrieve."""
+class ReadOnlyModelViewSet(RetrieveModelMixin, ListModelMixin, AggregateModelMixin, GenericViewSet):
+    """list and retrieve (and aggregate, when ``aggregate_fields`` are declared)."""

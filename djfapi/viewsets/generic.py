@@ -7,6 +7,8 @@ and drops it. Class state is never changed per call.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import cache
 from typing import Any, ClassVar
 
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
@@ -18,6 +20,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 
 from djfapi.exceptions import ImproperlyConfigured
+from djfapi.filters import DjangoFilterSet, FilterSet, ListQuery, Ordering, Search
 from djfapi.pagination import BasePagination, LimitOffsetPagination, NoPagination
 from djfapi.permissions.access import Scopes
 from djfapi.permissions.base import BasePermission, as_permission
@@ -42,6 +45,16 @@ class GenericViewSet:
     security: ClassVar[JWTBearer | None] = None
     scopes: ClassVar[Scopes | None] = None
     tenant_field: ClassVar[str | None] = "tenant_id"
+    filter_fields: ClassVar[Sequence[str] | str] = ()
+    filterset_class: ClassVar[Any] = None
+    search_fields: ClassVar[Sequence[str]] = ()
+    ordering_fields: ClassVar[Sequence[str]] = ()
+    ordering: ClassVar[Sequence[str]] = ()
+    status_field: ClassVar[str] = "status"
+    delete_status: ClassVar[Any] = None
+    cache_control: ClassVar[str | None] = None
+    aggregate_fields: ClassVar[Sequence[str]] = ()
+    aggregate_group_by: ClassVar[Sequence[str]] = ()
 
     def __init__(
         self,
@@ -55,6 +68,7 @@ class GenericViewSet:
         paginator: BasePagination | None = None,
         nested_action: str | None = None,
         required_scopes: tuple[str, ...] | None = None,
+        query: ListQuery | None = None,
     ) -> None:
         self.request = request
         self.action = action
@@ -64,6 +78,7 @@ class GenericViewSet:
         self.paginator = paginator or NoPagination()
         self.nested_action = nested_action
         self.required_scopes = required_scopes
+        self.query = query or ListQuery()
         if parent_lookup_field is not None:
             self.parent_lookup_field = parent_lookup_field
 
@@ -111,8 +126,8 @@ class GenericViewSet:
     @classmethod
     def get_response_schema(cls, action: str) -> type[BaseModel] | None:
         """The schema ``action`` answers with: ``schemas.list`` (or ``get``) for list, none for
-        destroy, else ``get``."""
-        if action == "destroy":
+        destroy and aggregate, else ``get``."""
+        if action in ("destroy", "aggregate"):
             return None
         return cls.schemas.list_item if action == "list" else cls.schemas.get
 
@@ -126,6 +141,22 @@ class GenericViewSet:
         """Defaults to ``cls.scopes``; None means a valid token is enough (or, on a nested
         viewset without ``security`` either, the parent's scopes: reads ``get``, writes ``patch``)."""
         return cls.scopes
+
+    @classmethod
+    def get_filterset(cls) -> FilterSet:
+        """Defaults to a ``FilterSet`` of ``filter_fields`` (plus ``status_field`` with
+        ``delete_status``); ``filterset_class`` replaces it (a django-filter FilterSet works)."""
+        return _filterset(cls)  # type: ignore[arg-type]
+
+    @classmethod
+    def get_search(cls) -> Search | None:
+        """Defaults to a ``Search`` over ``search_fields``; None without them."""
+        return Search(cls.get_model(), cls.search_fields) if cls.search_fields else None
+
+    @classmethod
+    def get_ordering(cls) -> Ordering:
+        """Defaults to ``ordering_fields`` (what ``?order_by=`` accepts) and ``ordering``."""
+        return _ordering(cls)  # type: ignore[arg-type]
 
     @classmethod
     def get_pagination_class(cls) -> type[BasePagination]:
@@ -200,8 +231,16 @@ class GenericViewSet:
         return self.required_scopes
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        """Narrow a list by the request's query; the default returns ``queryset`` as it is."""
-        return queryset
+        """Narrow a list by the request's filters and search, leave out soft-deleted rows
+        (unless the filters ask for them), and order it."""
+        filterset = self.get_filterset()
+        queryset = filterset.filter_queryset(queryset, self.query.filters)
+        if self.delete_status is not None and not filterset.asks_for(self.query.filters, self.status_field):
+            queryset = queryset.exclude(**{self.status_field: self.delete_status})
+        search = self.get_search()
+        if search is not None:
+            queryset = search.filter_queryset(queryset, self.query.search)
+        return self.get_ordering().order(queryset, self.query.order_by)
 
     def get_object(self) -> Any:
         """The row the path names, from ``get_queryset()``; 404 when that does not hold it."""
@@ -285,3 +324,20 @@ class GenericViewSet:
     def atomic(self) -> transaction.Atomic:
         """A transaction on the database ``model`` is written to; every write runs in one."""
         return transaction.atomic(using=db_router.db_for_write(self.get_model()))
+
+
+@cache
+def _filterset(viewset: type[GenericViewSet]) -> FilterSet:
+    if viewset.filterset_class is not None:
+        if hasattr(viewset.filterset_class, "base_filters"):  # django-filter's FilterSet
+            return DjangoFilterSet(viewset.filterset_class)
+        return viewset.filterset_class(viewset.get_model(), viewset.filter_fields)  # type: ignore[no-any-return]
+    fields = viewset.filter_fields
+    if viewset.delete_status is not None and fields != "__all__" and viewset.status_field not in fields:
+        fields = [*fields, viewset.status_field]
+    return FilterSet(viewset.get_model(), fields)
+
+
+@cache
+def _ordering(viewset: type[GenericViewSet]) -> Ordering:
+    return Ordering(viewset.get_model(), viewset.ordering_fields, viewset.ordering)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import Avg, Count, Max, Min, Sum
 from pydantic import BaseModel
+
+from djfapi.filters import check_aggregate
 
 if TYPE_CHECKING:  # mixins are combined with GenericViewSet, which holds the hooks they call
     from djfapi.viewsets.generic import GenericViewSet as _Base
@@ -12,6 +15,7 @@ else:
     _Base = object
 
 __all__ = [
+    "AggregateModelMixin",
     "CreateModelMixin",
     "DestroyModelMixin",
     "ListModelMixin",
@@ -87,4 +91,25 @@ class DestroyModelMixin(_Base):
             self.perform_destroy(self.get_object())
 
     def perform_destroy(self, instance: Any) -> None:
-        instance.delete()
+        if self.delete_status is None:
+            instance.delete()
+            return
+        setattr(instance, self.status_field, self.delete_status)  # soft delete
+        instance.save(update_fields=[self.status_field])
+
+
+AGGREGATES = {"count": Count, "sum": Sum, "avg": Avg, "min": Min, "max": Max}
+
+
+class AggregateModelMixin(_Base):
+    """``GET /<prefix>/aggregate/{function}/{field}?group_by=``: count, sum, avg, min or max over
+    ``aggregate_fields``, grouped by ``aggregate_group_by``, after filters and tenancy."""
+
+    def aggregate(self, function: str, field: str, group_by: list[str] | None = None) -> dict[str, Any]:
+        check_aggregate(self.get_model(), function, field)
+        queryset = self.filter_queryset(self.get_queryset()).order_by()
+        expression = AGGREGATES[function](field)
+        if not group_by:
+            return {"values": [queryset.aggregate(value=expression)]}
+        rows = queryset.values(*group_by).annotate(value=expression).order_by(*group_by)
+        return {"values": list(rows)}

@@ -1,0 +1,265 @@
+"""Typed list queries: filters, search and ordering, declared on the viewset.
+
+::
+
+    class CompanyViewSet(ModelViewSet):
+        filter_fields = ["name", "archived", "created_at", "departments__name"]
+        search_fields = ["name", "departments__name"]
+        ordering_fields = ["name", "created_at"]
+        ordering = ["-created_at"]
+
+``GET /companies?name__icontains=acme&!archived=true&created_at__year=2026&order_by=-name``.
+Every parameter is typed and documented; a value of the wrong type, or an ``order_by`` that is
+not allowed, is a 422 naming the parameter. The primary key always ends the ordering, so
+pages are stable.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import enum
+import functools
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models import Q, QuerySet
+from fastapi import Query, Request
+
+from djfapi.exceptions import ImproperlyConfigured, InvalidBody
+from djfapi.schemas.generate import python_type
+
+__all__ = ["FilterParam", "FilterSet", "ListQuery", "Ordering", "Search", "check_aggregate",
+           "resolve_field"]
+
+_COMPARABLE = (int, float, decimal.Decimal, datetime.date, datetime.datetime, datetime.time,
+               datetime.timedelta)
+
+
+def resolve_field(model: type[models.Model], path: str) -> models.Field:
+    """The field ``path`` (``name``, ``company``, ``departments__name``) ends at."""
+    current: Any = model
+    found: Any = None
+    for part in path.split("__"):
+        if current is None:
+            break
+        try:
+            found = current._meta.get_field(part)
+        except FieldDoesNotExist:
+            raise ImproperlyConfigured(
+                f"{path!r} does not name a field of {model.__name__}: {part!r} is not a field of "
+                f"{current.__name__}."
+            ) from None
+        current = found.related_model if found.is_relation else None
+    return found.target_field if found.is_relation and found.concrete else found  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class FilterParam:
+    """One filter query parameter: ``name__icontains``, or negated ``!name__icontains``."""
+
+    lookup: str
+    annotation: Any
+    negated: bool = False
+    spans_many: bool = False  # crosses a to-many relation, so matches may repeat rows
+
+    @property
+    def alias(self) -> str:
+        return f"!{self.lookup}" if self.negated else self.lookup
+
+    @property
+    def identifier(self) -> str:
+        return f"not__{self.lookup}" if self.negated else self.lookup
+
+
+def lookups_for(path: str, field_: models.Field) -> list[tuple[str, Any]]:
+    """The lookups that suit ``field_``'s type, as (lookup, value type)."""
+    base = python_type(field_)
+    lookups: list[tuple[str, Any]] = [(path, base), (f"{path}__in", list[base])]  # type: ignore[valid-type]
+    if base in _COMPARABLE and not field_.choices:
+        lookups += [(f"{path}__{op}", base) for op in ("gt", "gte", "lt", "lte")]
+    if base in (datetime.date, datetime.datetime):
+        lookups += [(f"{path}__{part}", int) for part in ("year", "month", "day")]
+    if base is str and not field_.choices:
+        lookups += [(f"{path}__icontains", str), (f"{path}__istartswith", str)]
+    if field_.null:
+        lookups.append((f"{path}__isnull", bool))
+    return lookups
+
+
+class FilterSet:
+    """The filters of ``fields`` (``"__all__"``: the model's own non-relation fields)."""
+
+    def __init__(self, model: type[models.Model], fields: Sequence[str] | str) -> None:
+        if fields == "__all__":
+            fields = [f.name for f in model._meta.concrete_fields if not f.is_relation]
+        self.params: list[FilterParam] = []
+        for path in fields:
+            many = _spans_many(model, path)
+            for lookup, annotation in lookups_for(path, resolve_field(model, path)):
+                self.params.append(FilterParam(lookup, annotation, spans_many=many))
+                if not lookup.endswith("__isnull"):
+                    self.params.append(FilterParam(lookup, annotation, negated=True, spans_many=many))
+
+    def parameters(self) -> list[inspect.Parameter]:
+        """The query parameters, for an endpoint signature."""
+        return [
+            inspect.Parameter(
+                param.identifier, inspect.Parameter.KEYWORD_ONLY, default=None,
+                annotation=Annotated[param.annotation | None, Query(  # type: ignore[name-defined]
+                    alias=param.alias,
+                    description=f"Rows where {param.lookup.replace('__', ' ')}"
+                                f"{' does not match' if param.negated else ''}."),
+                ])
+            for param in self.params
+        ]
+
+    def read(self, values: dict[str, Any], request: Request) -> dict[FilterParam, Any]:
+        """The filters given in a request's parsed ``values``."""
+        return {param: values[param.identifier] for param in self.params
+                if values.get(param.identifier) is not None}
+
+    def filter_queryset(self, queryset: QuerySet[Any], given: dict[Any, Any]) -> QuerySet[Any]:
+        for param, value in given.items():
+            condition = Q(**{param.lookup: value})
+            queryset = queryset.exclude(condition) if param.negated else queryset.filter(condition)
+        return queryset.distinct() if any(param.spans_many for param in given) else queryset
+
+    def asks_for(self, given: dict[Any, Any], field_name: str) -> bool:
+        """Whether the request filters on ``field_name`` itself."""
+        return any(getattr(p, "lookup", str(p)).split("__")[0] == field_name for p in given)
+
+
+class DjangoFilterSet(FilterSet):
+    """A django-filter ``FilterSet`` class in djfapi's place: its filters become query
+    parameters (documented as strings) and it validates and applies them itself."""
+
+    def __init__(self, filterset_class: Any) -> None:
+        self.filterset_class = filterset_class
+        self.params = [FilterParam(name, str) for name in filterset_class.base_filters]
+
+    def read(self, values: dict[str, Any], request: Request) -> dict[Any, Any]:
+        return {name: request.query_params.getlist(name) for name in self.filterset_class.base_filters
+                if name in request.query_params}
+
+    def filter_queryset(self, queryset: QuerySet[Any], given: dict[Any, Any]) -> QuerySet[Any]:
+        data = {name: values if len(values) > 1 else values[0] for name, values in given.items()}
+        filterset = self.filterset_class(data=data, queryset=queryset)
+        if not filterset.is_valid():
+            raise InvalidBody([{"loc": ["query", name], "msg": str(message), "type": "filter"}
+                               for name, messages in filterset.errors.items() for message in messages])
+        return filterset.qs  # type: ignore[no-any-return]
+
+
+class Search:
+    """``?search=``: every word must be contained (case-insensitively) in one of ``fields``."""
+
+    def __init__(self, model: type[models.Model], fields: Sequence[str]) -> None:
+        for path in fields:
+            resolve_field(model, path)
+        self.fields = list(fields)
+        self.spans_many = any(_spans_many(model, path) for path in fields)
+
+    def filter_queryset(self, queryset: QuerySet[Any], text: str | None) -> QuerySet[Any]:
+        for word in (text or "").split():
+            condition = Q()
+            for path in self.fields:
+                condition |= Q(**{f"{path}__icontains": word})
+            queryset = queryset.filter(condition)
+        return queryset.distinct() if text and self.spans_many else queryset
+
+
+def _spans_many(model: type[models.Model], path: str) -> bool:
+    current: Any = model
+    for part in path.split("__"):
+        if current is None:
+            return False
+        relation = current._meta.get_field(part)
+        if relation.one_to_many or relation.many_to_many:
+            return True
+        current = relation.related_model if relation.is_relation else None
+    return False
+
+
+class Ordering:
+    """``?order_by=`` (repeatable, ``-`` for descending) among ``fields``; ``default`` otherwise;
+    the primary key always last."""
+
+    def __init__(self, model: type[models.Model], fields: Sequence[str], default: Sequence[str]) -> None:
+        for path in [*fields, *(name.lstrip("-") for name in default)]:
+            resolve_field(model, path)
+        self.fields = list(fields)
+        self.default = list(default) or list(model._meta.ordering or [])
+        choices = [value for name in fields for value in (name, f"-{name}")]
+        self.choice: Any = (enum.Enum(f"{model.__name__}Ordering", {c: c for c in choices}, type=str)
+                            if choices else None)
+
+    def parameters(self) -> list[inspect.Parameter]:
+        if self.choice is None:
+            return []
+        return [inspect.Parameter(
+            "order_by", inspect.Parameter.KEYWORD_ONLY, default=None,
+            annotation=Annotated[list[self.choice] | None, Query(  # type: ignore[name-defined]
+                description="Sort by these fields, in turn; `-name` sorts descending.")],
+        )]
+
+    def order(self, queryset: QuerySet[Any], requested: Sequence[Any] | None) -> QuerySet[Any]:
+        names = [str(getattr(item, "value", item)) for item in requested] if requested else self.default
+        names = [name for name in names if name.lstrip("-") != "pk"]
+        descending = bool(names) and names[-1].startswith("-")
+        return queryset.order_by(*names, "-pk" if descending else "pk")
+
+
+@dataclass
+class ListQuery:
+    """What a list (or aggregate) request asked for: filters, search text, ordering."""
+
+    filters: dict[Any, Any] = field(default_factory=dict)
+    search: str | None = None
+    order_by: list[Any] | None = None
+
+
+def query_dependency(filterset: FilterSet, search: Search | None, ordering: Ordering | None
+                     ) -> Callable[..., Awaitable[ListQuery]]:
+    """An async dependency whose signature declares every query parameter; no database work."""
+    async def list_query(request: Request, **values: Any) -> ListQuery:
+        return ListQuery(filterset.read(values, request), values.get("search"), values.get("order_by"))
+
+    parameters = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+                  *filterset.parameters()]
+    if search is not None:
+        parameters.append(inspect.Parameter(
+            "search", inspect.Parameter.KEYWORD_ONLY, default=None,
+            annotation=Annotated[str | None, Query(
+                description=f"Words that must each appear in one of: {', '.join(search.fields)}.")],
+        ))
+    if ordering is not None:
+        parameters.extend(ordering.parameters())
+    list_query.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    return list_query
+
+
+@functools.cache
+def django_filter_available() -> bool:
+    try:
+        import django_filters  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+_SUMMABLE = (int, float, decimal.Decimal, datetime.timedelta)
+
+
+def check_aggregate(model: type[models.Model], function: str, path: str) -> None:
+    """Raise InvalidBody (422) for an aggregate the database cannot compute over ``path``."""
+    kind = python_type(resolve_field(model, path))
+    if function in ("sum", "avg") and kind not in _SUMMABLE:
+        raise InvalidBody.at(("path", "function"), f"Cannot {function} {path}: it is not a number.",
+                             "aggregate")
+    if function in ("min", "max") and kind not in (*_COMPARABLE, str):
+        raise InvalidBody.at(("path", "function"), f"Cannot take the {function} of {path}.", "aggregate")
