@@ -21,7 +21,7 @@ def test_types_and_constraints_carry_over():
     schema = schema_for(models.Costcenter)
     fields = schema.model_fields
     assert list(fields) == ["id", "company_id", "code", "kind", "budget", "starts_on", "meta",
-                            "updated_at"]
+                            "status", "updated_at"]
     assert fields["id"].annotation is int and fields["id"].is_required()
     assert fields["company_id"].annotation is int  # ForeignKey as <name>_id, typed as its target
     assert fields["code"].annotation is str

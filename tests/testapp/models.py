@@ -106,6 +106,7 @@ class Costcenter(models.Model):
     budget = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     starts_on = models.DateField(null=True, blank=True)
     meta = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, default="active")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

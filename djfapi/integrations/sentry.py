@@ -1,0 +1,233 @@
+"""Sentry for djfapi apps; needs ``pip install 'djfapi[sentry]'``.
+
+::
+
+    import djfapi.integrations.sentry
+
+    djfapi.integrations.sentry.init(dsn=os.environ["SENTRY_DSN"], traces_sample_rate=0.2)
+    app = FastAPI()          # after init, so sentry-sdk instruments the app's routes
+
+:func:`init` is ``sentry_sdk.init`` with sentry-sdk's own Starlette, FastAPI and (automatic)
+Django integrations — one transaction a request, incoming traces continued, the ORM's queries
+as spans of the request, even from the threadpool — plus :class:`DjfapiIntegration`:
+
+- an unhandled error in a generated endpoint is reported once, by sentry-sdk's ASGI
+  middleware, tagged ``djfapi.route`` (``companies-archive``), ``djfapi.action`` and
+  ``djfapi.viewset``, with a ``djfapi`` context (path, operation id, the scope that granted it);
+- the caller's ``Access`` becomes Sentry's user (``id``: the ``sub`` claim) and tag ``tenant``;
+- every response carries ``X-Flow-ID: <trace id>-<span id>[-<sampled>]`` (the ``sentry-trace``
+  format, as djfapi 0.0.x sent), naming the trace of that request's events;
+- every event, transaction and log is scrubbed by :func:`scrub_event` before it is sent: no
+  Authorization, Proxy-Authorization or Cookie header, and no bearer credentials or JWT
+  anywhere (stack frames' variables, breadcrumbs, messages).
+
+Importing this module without sentry-sdk raises ``ImproperlyConfigured``; djfapi itself never
+imports it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from djfapi import endpoints
+from djfapi.exceptions import ImproperlyConfigured
+
+try:
+    import sentry_sdk
+    from sentry_sdk.integrations import Integration
+    from sentry_sdk.integrations.fastapi import FastApiIntegration
+    from sentry_sdk.integrations.logging import ignore_logger
+    from sentry_sdk.integrations.starlette import StarletteIntegration
+    from sentry_sdk.utils import capture_internal_exceptions
+except ImportError:  # pragma: no cover - exercised in a subprocess by the tests
+    raise ImproperlyConfigured(
+        "djfapi.integrations.sentry needs sentry-sdk: pip install 'djfapi[sentry]'."
+    ) from None
+
+if TYPE_CHECKING:
+    from djfapi.endpoints import Call
+    from djfapi.routers import BoundRoute
+
+__all__ = ["DjfapiIntegration", "init", "scrub_event"]
+
+Event = dict[str, Any]
+ASGIApp = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
+
+REDACTED = "[Filtered]"
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+SECRETS = re.compile(
+    r"\b(?P<scheme>bearer|basic)\s+[^\s'\",;]+"  # an Authorization value, also inside a repr
+    r"|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?",  # a JWT, also one cut short
+    re.IGNORECASE,
+)
+SCRUBBED_HOOKS = ("before_send", "before_send_transaction")
+
+
+def init(dsn: str | None = None, *, trace_header: str | None = "X-Flow-ID", **options: Any) -> None:
+    """``sentry_sdk.init(dsn=dsn, **options)``, set up for djfapi as the module docstring says.
+
+    ``integrations`` you pass are kept; sentry-sdk's Starlette and FastAPI integrations and
+    ``DjfapiIntegration(trace_header=trace_header)`` are added unless you pass your own
+    (``trace_header=None``: no trace header). Your ``before_send``, ``before_send_transaction``
+    and ``before_send_log`` get the event already scrubbed. Call it before the FastAPI app is
+    built.
+    """
+    if trace_header is not None and not re.fullmatch(r"[A-Za-z0-9-]+", trace_header):
+        raise ImproperlyConfigured(
+            f"djfapi.integrations.sentry.init(trace_header={trace_header!r}): a header name is "
+            "letters, digits and dashes; pass None for no trace header."
+        )
+    given = list(options.pop("integrations", None) or ())
+    taken = {integration.identifier for integration in given}
+    ours = [StarletteIntegration(), FastApiIntegration(), DjfapiIntegration(trace_header=trace_header)]
+    hooks = (*SCRUBBED_HOOKS, "before_send_log") if options.get("enable_logs") else SCRUBBED_HOOKS
+    for hook in hooks:
+        options[hook] = scrubbing(options.get(hook))
+    sentry_sdk.init(
+        dsn=dsn,
+        integrations=[*given, *(integration for integration in ours if integration.identifier not in taken)],
+        **options,
+    )
+
+
+class DjfapiIntegration(Integration):
+    """Tags each request's scope with its route and caller, and adds the trace header.
+
+    :func:`init` adds it; with ``sentry_sdk.init`` of your own, pass it in ``integrations`` and
+    ``before_send=scrub_event, before_send_transaction=scrub_event``.
+    """
+
+    identifier = "djfapi"
+
+    def __init__(self, trace_header: str | None = "X-Flow-ID") -> None:
+        self.trace_header = trace_header
+
+    @staticmethod
+    def setup_once() -> None:
+        endpoints.call_observers.append(observe_call)
+        patch_starlette()
+        # djfapi.install(app)'s 500 handler logs the error it answers; sentry-sdk's ASGI
+        # middleware reports the same error, with the request, once.
+        ignore_logger("djfapi")
+
+
+# -- the request's scope ---------------------------------------------------------------------
+
+def observe_call(call: Call) -> None:
+    """Put ``call``'s route and caller on the request's scope; nothing when Sentry is off."""
+    if sentry_sdk.get_client().get_integration(DjfapiIntegration) is None:
+        return
+    with capture_internal_exceptions():
+        scope = sentry_sdk.get_isolation_scope()
+        scope.set_tags(route_tags(call.route))
+        scope.set_context("djfapi", route_context(call))
+        user_id = getattr(call.access, "user_id", None)
+        tenant_id = getattr(call.access, "tenant_id", None)
+        if user_id is not None:
+            scope.set_user({"id": str(user_id)})
+        if tenant_id is not None:
+            scope.set_tag("tenant", str(tenant_id))
+
+
+def route_tags(route: BoundRoute) -> dict[str, str]:
+    """The searchable tags of ``route``: its name, action and viewset."""
+    viewset = route.registration.viewset
+    return {
+        "djfapi.route": route.name,
+        "djfapi.action": route.action,
+        "djfapi.viewset": f"{viewset.__module__}.{viewset.__qualname__}",
+    }
+
+
+def route_context(call: Call) -> dict[str, Any]:
+    """The ``djfapi`` context of an event: where the request went and what granted it."""
+    route = call.route
+    scope = getattr(call.access, "scope", None)
+    return {
+        **{key.removeprefix("djfapi."): value for key, value in route_tags(route).items()},
+        "path": route.path,  # below the router's mount point; the transaction has the full one
+        "operation_id": route.operation_id,
+        "granted_by": str(scope) if scope is not None else None,
+    }
+
+
+# -- the trace header ------------------------------------------------------------------------
+
+def patch_starlette() -> None:
+    """Wrap every Starlette (FastAPI) app so its responses carry the trace header.
+
+    At the app, not as a middleware: Starlette answers 500s from outside every middleware,
+    and those responses need the header most.
+    """
+    from starlette.applications import Starlette
+
+    original: Callable[..., Awaitable[None]] = Starlette.__call__
+
+    async def __call__(self: Starlette, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        integration = sentry_sdk.get_client().get_integration(DjfapiIntegration)
+        if integration is None or integration.trace_header is None or scope["type"] != "http":
+            return await original(self, scope, receive, send)
+        return await original(self, scope, receive, trace_header_sender(send, integration.trace_header))
+
+    Starlette.__call__ = __call__  # type: ignore[method-assign]
+
+
+def trace_header_sender(send: Callable[[Any], Awaitable[None]], header: str) -> Callable[[Any], Awaitable[None]]:
+    """``send``, adding ``header: <traceparent>`` to the response's start unless it has one."""
+    name = header.lower().encode("latin-1")
+
+    async def send_with_trace(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", ()))
+            traceparent = sentry_sdk.get_traceparent()
+            if traceparent and all(key.lower() != name for key, _ in headers):
+                # a new message: the response's own header list may be sent again
+                message = {**message, "headers": [*headers, (name, traceparent.encode("latin-1"))]}
+        await send(message)
+
+    return send_with_trace
+
+
+# -- scrubbing -------------------------------------------------------------------------------
+
+def scrub_event(event: Event, hint: dict[str, Any] | None = None) -> Event:
+    """``event`` (an error, a transaction or a log, as sentry-sdk serialised it) without
+    credentials: the request's Authorization, Proxy-Authorization and Cookie headers left out,
+    and every ``Bearer …``/``Basic …`` value and JWT anywhere replaced by ``[Filtered]``."""
+    scrubbed: Event = _scrub(event)
+    request = scrubbed.get("request")
+    if isinstance(request, dict) and isinstance(request.get("headers"), dict):
+        request["headers"] = {
+            name: value for name, value in request["headers"].items()
+            if name.lower() not in SECRET_HEADERS
+        }
+    return scrubbed
+
+
+def scrubbing(hook: Callable[[Event, Any], Event | None] | None) -> Callable[[Event, Any], Event | None]:
+    """A ``before_send``-style hook that scrubs, then hands the event to ``hook``."""
+    def before_send(event: Event, hint: Any) -> Event | None:
+        scrubbed = scrub_event(event, hint)
+        return hook(scrubbed, hint) if hook is not None else scrubbed
+
+    return before_send
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return SECRETS.sub(_redact, value)
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if isinstance(key, str) and key.lower() in SECRET_HEADERS else _scrub(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_scrub(item) for item in value]
+    return value
+
+
+def _redact(match: re.Match[str]) -> str:
+    scheme = match.group("scheme")
+    return f"{scheme} {REDACTED}" if scheme else REDACTED
