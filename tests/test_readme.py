@@ -114,3 +114,20 @@ def test_the_security_example_works(readme):
 
 def test_the_testing_example_runs(readme):
     readme["test_own_companies"](None)
+
+
+def test_the_querying_example_works(readme):
+    from djfapi import Router
+
+    company = models.Company.objects.create(tenant_id="t1", name="Acme")
+    for code, kind in (("CC1", "opex"), ("CC2", "capex"), ("DD3", "opex")):
+        models.Costcenter.objects.create(company=company, code=code, kind=kind)
+    router = Router()
+    router.register("costcenters", readme["CostcenterViewSet"])
+    router.register("log", readme["CostcenterLogViewSet"])
+    client = mounted(router)
+    listed = client.get("/costcenters", params={"kind": "opex", "!code": "DD3", "search": "acme"})
+    assert [c["code"] for c in listed.json()["items"]] == ["CC1"]
+    assert client.get("/costcenters/aggregate/count/id", params={"group_by": "kind"}).json() == {
+        "values": [{"kind": "capex", "value": 1}, {"kind": "opex", "value": 2}]}
+    assert client.get("/log", params={"page_size": 2}).json()["next"] is not None
