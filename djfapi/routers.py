@@ -311,7 +311,7 @@ class Router(APIRouter):
             )
         routes = build_routes(registration)
         for action in ("create", "update"):
-            schema = viewset.get_schema(action)
+            schema = getattr(viewset.schemas, action)
             if schema is None or not callable(getattr(viewset, action, None)):
                 continue
             check_write_schema(model, schema, f"{viewset.__name__}.schemas.{action}")

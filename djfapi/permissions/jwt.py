@@ -115,8 +115,12 @@ class JWTBearer(HTTPBearer):
         scheme, _, credentials = authorization.partition(" ")
         if scheme.lower() != "bearer" or not credentials.strip():
             raise self.unauthorized("Not authenticated: send `Authorization: Bearer <token>`.")
+        return await self.verify(credentials.strip(), security_scopes)
+
+    async def verify(self, token: str, security_scopes: SecurityScopes) -> Access:
+        """The ``Access`` of ``token``, checked for the scopes the action needs."""
         try:
-            claims = self.decode(credentials.strip())
+            claims = self.decode(token)
         except jwt.PyJWTError as exc:
             raise self.unauthorized(_message(exc)) from None
         access = Access(AccessToken(claims), self.granted_scopes(claims), tenant_claim=self.tenant_claim)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
+import typing
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
@@ -60,6 +62,12 @@ def prepare(annotation: Any, value: Any) -> Any:
     if value is None or isinstance(value, BaseModel):
         return value
     inner = optional_inner(annotation)
+    if typing.get_origin(inner) in (typing.Union, types.UnionType):  # e.g. `Out | list[Out]`
+        many = isinstance(value, (list, tuple, set, models.Manager))
+        for member in typing.get_args(inner):
+            if member is not type(None) and (collection_item(member) is not None) == many:
+                return prepare(member, value)
+        return value
     if isinstance(value, models.Model) and not is_model(inner):
         return value.pk  # a related row read as its id (``tags: list[int]``)
     if is_model(inner):

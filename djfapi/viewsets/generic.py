@@ -207,7 +207,7 @@ class GenericViewSet:
         """Add the ``select_related``/``prefetch_related`` the action's response schema needs
         (worked out once per model and schema), so lists cost the same queries at any length."""
         schema = self.get_response_schema(self.action or "")
-        if schema is None:
+        if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
             return queryset
         return query_plan(self.get_model(), schema).apply(queryset)  # type: ignore[arg-type]
 
@@ -311,9 +311,11 @@ class GenericViewSet:
         """What writes bodies onto instances, checking ids with ``get_reference_queryset``."""
         return OrmWriter(self.get_reference_queryset, self.set_tenant, self.tenant_field)
 
-    def check_body_scopes(self, data: BaseModel) -> None:
+    def check_body_scopes(self, data: BaseModel | list[BaseModel]) -> None:
         """Raise PermissionDenied (403) when the body sets a field whose scopes the caller lacks."""
-        denied = unpermitted_fields(data, self.access.granted if self.access else ())
+        granted = self.access.granted if self.access else frozenset()
+        items = data if isinstance(data, list) else [data]
+        denied = [name for item in items for name in unpermitted_fields(item, granted)]
         if denied:
             raise PermissionDenied(f"Setting {', '.join(denied)} needs a scope you do not hold.")
 

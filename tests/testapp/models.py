@@ -86,6 +86,8 @@ class Employee(models.Model):
         ADMIN = "admin"
         MEMBER = "member"
 
+    EmployeeType = Type  # djfapi 0.0.x's README calls it so
+
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="employees")
     user_id = models.CharField(max_length=64)
     type = models.CharField(max_length=10, choices=Type.choices, default=Type.MEMBER)
@@ -121,3 +123,33 @@ class Costcenter(models.Model):
 
         if self.code and self.code.lower() == "void":
             raise ValidationError("'void' is reserved.")
+
+
+# djfapi 0.0.x's README names models after their parents: the compatibility layer derives
+# path names from that (CompanyDepartment under Company -> department_id).
+
+
+class CompanyDepartment(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="company_departments")
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class CompanyDepartmentTeam(models.Model):
+    department = models.ForeignKey(CompanyDepartment, on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class CompanyCostcenter(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="company_costcenters")
+    name = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, default="active")
+    amount = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
