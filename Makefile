@@ -1,5 +1,7 @@
-# make test: create the virtual environment if missing, install djfapi with [dev], run the
-# suite on SQLite and (when reachable) PostgreSQL.  make lint: ruff and mypy.
+# make demo: create the virtual environment if missing, install, migrate the demo's SQLite
+# database (DATABASE_URL switches it), load the demo data once, print tokens, serve on :8000.
+# make test: the same environment; the suite on SQLite and (when reachable) PostgreSQL.
+# make lint: ruff and mypy.
 #   make test PYTHON=python3.12 VENV=.venv-py312 DJANGO='django>=6,<7'
 PYTHON ?= python3
 VENV ?= .venv
@@ -9,7 +11,7 @@ PYTEST_ARGS ?=
 # The stamp names the interpreter and Django asked for, so asking for others rebuilds the venv.
 STAMP := $(VENV)/.installed-$(shell echo '$(PYTHON) $(DJANGO)' | cksum | cut -d' ' -f1)
 
-.PHONY: test lint install clean
+.PHONY: demo test lint install clean
 
 install: $(STAMP)
 
@@ -17,9 +19,15 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	$(PYTHON) -m venv --clear $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[dev,postgres,jwt,sentry]' '$(DJANGO)'
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev,demo,postgres,jwt,sentry]' '$(DJANGO)'
 	$(VENV)/bin/python -c "import sys, django, fastapi, pydantic; print('python', sys.version.split()[0], '| django', django.get_version(), '| fastapi', fastapi.__version__, '| pydantic', pydantic.VERSION)"
 	touch $@
+
+demo: install
+	cd example && ../$(VENV)/bin/python manage.py migrate --noinput
+	cd example && ../$(VENV)/bin/python manage.py demo_data
+	@echo "Serving on http://127.0.0.1:8000 (API under /api, docs at /docs, admin at /admin)"
+	cd example && ../$(VENV)/bin/python -m uvicorn demo.asgi:app --host 127.0.0.1 --port 8000
 
 test: install
 	$(VENV)/bin/python scripts/run_tests.py $(PYTEST_ARGS)

@@ -1,10 +1,17 @@
 """djfapi: the Django ORM served through FastAPI with class-based, DRF-style viewsets."""
 
+from importlib.metadata import PackageNotFoundError, version
+
 from djfapi.exceptions import install
 from djfapi.routers import Router
 from djfapi.schemas import Schemas
 from djfapi.signalling import request_signalling
 from djfapi.viewsets import GenericViewSet, ModelViewSet, ReadOnlyModelViewSet, action
+
+try:
+    __version__ = version("djfapi")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
+    __version__ = "0.0.0"
 
 __all__ = [
     "GenericViewSet",

@@ -1,0 +1,93 @@
+"""Settings of the djfapi demo. SQLite in example/.demo/ by default; DATABASE_URL
+(postgres://user:password@host:port/name or sqlite:///path) switches the database.
+
+Development only: the SECRET_KEY and the JWT signing key (made on first use, kept in
+example/.demo/) must never serve real traffic.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+STATE_DIR = Path(os.environ.get("DEMO_STATE_DIR", BASE_DIR / ".demo"))
+STATE_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "djfapi-demo-development-only")
+DEBUG = os.environ.get("DJANGO_DEBUG") == "1"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "companies",
+]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+ROOT_URLCONF = "demo.urls"
+TEMPLATES = [{
+    "BACKEND": "django.template.backends.django.DjangoTemplates",
+    "APP_DIRS": True,
+    "OPTIONS": {"context_processors": [
+        "django.template.context_processors.request",
+        "django.contrib.auth.context_processors.auth",
+        "django.contrib.messages.context_processors.messages",
+    ]},
+}]
+STATIC_URL = "/static/"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+def database(url: str) -> dict:
+    """Django's DATABASES entry for a sqlite:/// or postgres:// URL."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path) or ":memory:"}
+    if parts.scheme in ("postgres", "postgresql"):
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": parts.path.lstrip("/"),
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "CONN_MAX_AGE": int(os.environ.get("CONN_MAX_AGE", "0")),
+        }
+    raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgres://, not {url!r}")
+
+
+DATABASES = {"default": database(os.environ.get("DATABASE_URL", f"sqlite:///{STATE_DIR / 'db.sqlite3'}"))}
+
+
+def _development_keys() -> tuple[str, str]:
+    """A P-521 key pair for ES512 tokens, made once and kept in STATE_DIR. Development only."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    path = STATE_DIR / "development-only-jwt-key.pem"
+    if not path.exists():
+        key = ec.generate_private_key(ec.SECP521R1())
+        path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+        path.chmod(0o600)
+    private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    public = private.public_key().public_bytes(serialization.Encoding.PEM,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    return path.read_text(), public.decode()
+
+
+JWT_PRIVATE_KEY, JWT_PUBLIC_KEY = _development_keys()
+JWT_ISSUER = "https://auth.djfapi.demo"
+JWT_ALGORITHMS = ["ES512"]
