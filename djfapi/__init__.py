@@ -1,6 +1,6 @@
 """djfapi: the Django ORM served through FastAPI with class-based, DRF-style viewsets."""
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import metadata as _metadata
 
 from djfapi.exceptions import install
 from djfapi.routers import Router
@@ -9,8 +9,8 @@ from djfapi.signalling import request_signalling
 from djfapi.viewsets import GenericViewSet, ModelViewSet, ReadOnlyModelViewSet, action
 
 try:
-    __version__ = version("djfapi")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
+    __version__ = _metadata.version("djfapi")
+except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
     __version__ = "0.0.0"
 
 __all__ = [

@@ -380,31 +380,37 @@ def run_in_thread(call: Call, render: Renderer) -> tuple[int, bytes | None]:
 
 # -- the endpoint ----------------------------------------------------------------------------
 
+def endpoint_parameters(route: BoundRoute) -> list[inspect.Parameter]:
+    """Every input of ``route``'s endpoint: the request, path values, body, pagination, list
+    query, aggregate choices, the token, and an ``@action``'s own parameters."""
+    viewset = route.registration.viewset
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = [inspect.Parameter(REQUEST, keyword, annotation=Request),
+                  *path_parameters(route.registration, detail=route.detail)]
+    model_action = route.extra is None
+    body_schema = viewset.get_schema(route.action) if model_action else None
+    if body_schema is not None:
+        parameters.append(inspect.Parameter(BODY, keyword, annotation=Annotated[body_schema, Body()]))
+    if model_action and route.action == "list":
+        dependency = viewset.get_pagination_class().dependency()
+        paginator = Annotated[Any, Depends(dependency)]
+        parameters.append(inspect.Parameter(PAGINATOR, keyword, annotation=paginator))
+    if model_action and route.action in ("list", "aggregate"):
+        parameters.append(list_query_parameter(route))
+    if model_action and route.action == "aggregate":
+        parameters.extend(aggregate_parameters(viewset))
+    if route.registration.security is not None:
+        parameters.append(access_parameter(route))
+    if not model_action:
+        parameters.extend(action_parameters(route))
+    return parameters
+
+
 def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
     """An async FastAPI endpoint for ``route`` whose ``__signature__`` declares every input."""
-    registration = route.registration
-    viewset = registration.viewset
-    paths = path_parameters(registration, detail=route.detail)
-    parameters = [inspect.Parameter(REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request), *paths]
-    body_schema = viewset.get_schema(route.action) if route.extra is None else None
-    if body_schema is not None:
-        parameters.append(inspect.Parameter(
-            BODY, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[body_schema, Body()]
-        ))
-    if route.action == "list" and route.extra is None:
-        dependency = viewset.get_pagination_class().dependency()
-        parameters.append(inspect.Parameter(
-            PAGINATOR, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Any, Depends(dependency)]
-        ))
-    if route.action in ("list", "aggregate") and route.extra is None:
-        parameters.append(list_query_parameter(route))
-    if route.action == "aggregate" and route.extra is None:
-        parameters.extend(aggregate_parameters(viewset))
-    if registration.security is not None:
-        parameters.append(access_parameter(route))
-    if route.extra is not None:
-        parameters.extend(action_parameters(route))
-    path_names = [parameter.name for parameter in paths]
+    viewset = route.registration.viewset
+    parameters = endpoint_parameters(route)
+    path_names = [p.name for p in path_parameters(route.registration, detail=route.detail)]
     render = renderer_for(route)
     reads = all(method in ("GET", "HEAD") for method in route.methods)
     headers = {"Cache-Control": viewset.cache_control} if viewset.cache_control and reads else None
