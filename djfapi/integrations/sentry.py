@@ -18,8 +18,8 @@ as spans of the request, even from the threadpool — plus :class:`DjfapiIntegra
 - every response carries ``X-Flow-ID: <trace id>-<span id>[-<sampled>]`` (the ``sentry-trace``
   format, as djfapi 0.0.x sent), naming the trace of that request's events;
 - every event, transaction and log is scrubbed by :func:`scrub_event` before it is sent: no
-  Authorization, Proxy-Authorization or Cookie header, and no bearer credentials or JWT
-  anywhere (stack frames' variables, breadcrumbs, messages).
+  Authorization, Proxy-Authorization or Cookie header, and no bearer credentials, JWT or
+  ``Access`` claims anywhere (stack frames' variables, breadcrumbs, messages).
 
 Importing this module without sentry-sdk raises ``ImproperlyConfigured``; djfapi itself never
 imports it.
@@ -53,15 +53,16 @@ if TYPE_CHECKING:
 __all__ = ["DjfapiIntegration", "init", "scrub_event"]
 
 Event = dict[str, Any]
-ASGIApp = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
 
 REDACTED = "[Filtered]"
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 SECRETS = re.compile(
     r"\b(?P<scheme>bearer|basic)\s+[^\s'\",;]+"  # an Authorization value, also inside a repr
-    r"|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?",  # a JWT, also one cut short
+    r"|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)?",  # a JWT, also one cut short
     re.IGNORECASE,
 )
+# An Access in a frame's variables is its repr: the claims, up to ", granted=" or the cut.
+CLAIMS = re.compile(r"(?<=\bAccess\(token=)\{.*?(?:\}(?=, granted=)|$)", re.DOTALL)
 SCRUBBED_HOOKS = ("before_send", "before_send_transaction")
 
 
@@ -120,8 +121,9 @@ def observe_call(call: Call) -> None:
     if sentry_sdk.get_client().get_integration(DjfapiIntegration) is None:
         return
     with capture_internal_exceptions():
-        scope = sentry_sdk.get_isolation_scope()
-        scope.set_tags(route_tags(call.route))
+        scope = sentry_sdk.Scope.get_isolation_scope()  # sentry_sdk.get_isolation_scope() is newer
+        for name, value in route_tags(call.route).items():
+            scope.set_tag(name, value)
         scope.set_context("djfapi", route_context(call))
         user_id = getattr(call.access, "user_id", None)
         tenant_id = getattr(call.access, "tenant_id", None)
@@ -174,7 +176,10 @@ def patch_starlette() -> None:
     Starlette.__call__ = __call__  # type: ignore[method-assign]
 
 
-def trace_header_sender(send: Callable[[Any], Awaitable[None]], header: str) -> Callable[[Any], Awaitable[None]]:
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+def trace_header_sender(send: Send, header: str) -> Send:
     """``send``, adding ``header: <traceparent>`` to the response's start unless it has one."""
     name = header.lower().encode("latin-1")
 
@@ -195,7 +200,8 @@ def trace_header_sender(send: Callable[[Any], Awaitable[None]], header: str) -> 
 def scrub_event(event: Event, hint: dict[str, Any] | None = None) -> Event:
     """``event`` (an error, a transaction or a log, as sentry-sdk serialised it) without
     credentials: the request's Authorization, Proxy-Authorization and Cookie headers left out,
-    and every ``Bearer …``/``Basic …`` value and JWT anywhere replaced by ``[Filtered]``."""
+    and every ``Bearer …``/``Basic …`` value, JWT and ``Access``'s claims (in the repr of an
+    ``Access`` among a frame's variables) anywhere replaced by ``[Filtered]``."""
     scrubbed: Event = _scrub(event)
     request = scrubbed.get("request")
     if isinstance(request, dict) and isinstance(request.get("headers"), dict):
@@ -217,7 +223,7 @@ def scrubbing(hook: Callable[[Event, Any], Event | None] | None) -> Callable[[Ev
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
-        return SECRETS.sub(_redact, value)
+        return CLAIMS.sub(REDACTED, SECRETS.sub(_redact, value))
     if isinstance(value, dict):
         return {
             key: REDACTED if isinstance(key, str) and key.lower() in SECRET_HEADERS else _scrub(item)

@@ -62,8 +62,8 @@ class AccessToken(dict[str, Any]):
 class Access:
     """The caller of one request, as the viewset sees it in ``self.access``."""
 
-    token: AccessToken
-    granted: frozenset[str]  # every scope the caller holds
+    token: AccessToken = field(repr=False)  # claims stay out of reprs, and so out of logs
+    granted: frozenset[str] = frozenset()  # every scope the caller holds
     scopes: tuple[AccessScope, ...] = ()  # those the action accepts, in the action's order
     tenant_claim: str = field(default="ten", repr=False)
 

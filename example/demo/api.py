@@ -2,10 +2,10 @@
 
 from decimal import Decimal
 
+from companies import models
 from django.db.models import Q
 from pydantic import BaseModel, Field
 
-from companies import models
 from djfapi import ModelViewSet, Router, Schemas, action
 from djfapi.permissions import JWTBearer, Scopes
 
