@@ -138,3 +138,38 @@ def test_the_querying_example_works(readme):
     assert client.get("/costcenters/aggregate/count/id", params={"group_by": "kind"}).json() == {
         "values": [{"kind": "capex", "value": 1}, {"kind": "opex", "value": 2}]}
     assert client.get("/log", params={"page_size": 2}).json()["next"] is not None
+
+
+def project_block(first_line: str) -> str:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
+    return next(block for block in blocks if block.startswith(first_line))
+
+
+def test_the_readme_models_are_the_test_apps():
+    """The models block is not run (it would define the models twice); it must not drift from
+    the test app's models the other blocks run against."""
+    import ast
+
+    tree = ast.parse(project_block("# myapp/models.py"))
+    classes = [node for node in tree.body if isinstance(node, ast.ClassDef)]
+    assert len(classes) == 7
+    for node in classes:
+        model = getattr(models, node.name)
+        for statement in node.body:
+            if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
+                name = statement.targets[0].id
+                field_class = statement.value.func.attr
+                assert type(model._meta.get_field(name)).__name__ == field_class, (node.name, name)
+
+
+def test_the_readme_asgi_module_is_the_demos():
+    """Every line of the README's asgi.py stands in example/demo/asgi.py (the demo's names for
+    the project and the app)."""
+    demo = [line.split("  #")[0].strip()
+            for line in (README.parent / "example" / "demo" / "asgi.py").read_text().splitlines()]
+    block = project_block("# myproject/asgi.py").replace("myproject.", "demo.").replace("myapp.", "demo.")
+    for line in block.splitlines():
+        code = line.split("  #")[0].strip()
+        if not code or code.startswith("#"):
+            continue
+        assert code in demo or (code.endswith("()") and any(d.startswith(code[:-1]) for d in demo)), code

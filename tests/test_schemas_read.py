@@ -160,3 +160,25 @@ def test_parent_lookup_does_not_prefetch_the_parents_response(client, query_log)
     client.get(f"/companies/{company.id}/departments")
     statements = [sql for _, sql in query_log]
     assert not any('"testapp_tag"' in sql for sql in statements)
+
+
+def test_the_same_with_djangos_query_capture():
+    """Django's own CaptureQueriesContext sees the request's queries when djfapi.testing's
+    Client runs them on the test's connection."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from djfapi.testing import Client
+
+    router = Router()
+    router.register("companies", CompanyViewSet)
+    app = FastAPI()
+    app.include_router(router)
+    client = Client(app)
+    make_companies(5)
+    with CaptureQueriesContext(connection) as five:
+        assert len(client.get("/companies").json()["items"]) == 5
+    make_companies(45)
+    with CaptureQueriesContext(connection) as fifty:
+        assert len(client.get("/companies").json()["items"]) == 50
+    assert len(five) == len(fifty) == 4  # companies (country joined), departments, teams, tags
