@@ -264,6 +264,18 @@ def renderer_for(route: BoundRoute) -> Renderer:
 
 # -- the endpoint ----------------------------------------------------------------------------
 
+async def in_hop(func: Callable[..., Any], *args: Any) -> Any:
+    """``func(*args)`` in the request's one threadpool call; Django's exceptions come back as
+    the HTTP errors they stand for."""
+    try:
+        return await anyio.to_thread.run_sync(func, *args)
+    except Exception as exc:
+        http_exc = to_http_exception(exc)
+        if http_exc is None:
+            raise
+        raise http_exc from exc
+
+
 def endpoint_parameters(route: BoundRoute) -> list[inspect.Parameter]:
     """Every input of ``route``'s endpoint: the request, path values, body, pagination, list
     query, aggregate choices, the token, and an ``@action``'s own parameters."""
@@ -312,13 +324,7 @@ def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
         )
         for observe in call_observers:
             observe(call)
-        try:
-            status_code, content = await anyio.to_thread.run_sync(run_in_thread, call, render)
-        except Exception as exc:
-            http_exc = to_http_exception(exc)
-            if http_exc is None:
-                raise
-            raise http_exc from exc
+        status_code, content = await in_hop(run_in_thread, call, render)
         media_type = "application/json" if content is not None else None
         return Response(content=content, status_code=status_code, media_type=media_type, headers=headers)
 

@@ -25,15 +25,13 @@ from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any, cast
 
-import anyio.to_thread
 import pydantic_core
 from django.db import models
 from django.db.models import Q, QuerySet
 from fastapi import Query, Request, Response, Security
 from pydantic import BaseModel
 
-from djfapi.endpoints import path_parameters
-from djfapi.exceptions import to_http_exception
+from djfapi.endpoints import in_hop, path_parameters
 from djfapi.pagination import BasePagination
 from djfapi.permissions.access import Scopes
 from djfapi.permissions.jwt import JWTBearer
@@ -289,14 +287,7 @@ def hand_written_endpoint(node: DjangoRouterSchema, method: Method, signature: t
             return pydantic_core.to_json(func(**{k: v for k, v in values.items() if k in accepted}))
 
     async def endpoint(**values: Any) -> Response:
-        try:
-            content = await anyio.to_thread.run_sync(run, values)
-        except Exception as exc:
-            http_exc = to_http_exception(exc)
-            if http_exc is None:
-                raise
-            raise http_exc from exc
-        return Response(content, media_type="application/json")
+        return Response(await in_hop(run, values), media_type="application/json")
 
     endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     endpoint.__name__ = func.__name__

@@ -4,11 +4,10 @@ tenancy by default, nested viewsets inheriting their parent's security."""
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-import djfapi
 from djfapi import ModelViewSet, Router, Schemas, action
 from djfapi.permissions import JWTBearer, Scopes
 from djfapi.schemas import Field
-from tests.testapp import models
+from tests.testapp import api, models
 
 token = JWTBearer()  # key, issuer and algorithms from the test settings
 
@@ -133,7 +132,4 @@ def build_router() -> Router:
 
 
 def create_app(router: Router | None = None) -> FastAPI:
-    app = FastAPI()
-    djfapi.install(app)
-    app.include_router(router or build_router(), prefix="/api")
-    return app
+    return api.create_app(router or build_router())
