@@ -7,19 +7,23 @@ and its ancestors (parent lookups), permissions, the action, and the JSON the re
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pydantic_core
+from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import ForeignObjectRel
 from fastapi import Request
 from pydantic import TypeAdapter
 
 from djfapi.filters import ListQuery
 from djfapi.pagination import BasePagination
+from djfapi.permissions.access import Access
 from djfapi.schemas.fields import hidden_fields
 from djfapi.schemas.reading import prepare
+from djfapi.schemas.writing import NestedRows
 from djfapi.signalling import request_signalling
 
 if TYPE_CHECKING:
@@ -71,16 +75,26 @@ class Call:
     body: Any = None
     paginator: BasePagination | None = None
     params: dict[str, Any] = field(default_factory=dict)
-    access: Any = None
+    access: Access | None = None
     query: ListQuery | None = None
+    # The caller as each other security scheme on the path saw the token (ancestors with a
+    # JWTBearer of their own); the route's own scheme gave ``access``.
+    other_access: dict[int, Access | None] = field(default_factory=dict)
+
+    def access_for(self, registration: Registration) -> Access | None:
+        """The caller as ``registration``'s security sees them, before any action's scopes."""
+        if registration.security is None:
+            return None
+        if registration.security is self.route.registration.security:
+            return self.access
+        return self.other_access[id(registration.security)]
 
 
-
-
-def make_viewset(registration: Registration, action: str, call: Call, access: Any, *,
-                 nested_action: str | None = None) -> GenericViewSet:
+def make_viewset(registration: Registration, action: str, call: Call, access: Access | None, *,
+                 nested_action: str | None = None,
+                 required_scopes: tuple[str, ...] | None = None) -> GenericViewSet:
     """A viewset of ``registration`` for ``call``; its ``parent`` is not looked up yet."""
-    target = registration is call.route.registration
+    target = registration is call.route.registration and nested_action is None
     return registration.viewset(
         request=call.request,
         action=action,
@@ -89,23 +103,32 @@ def make_viewset(registration: Registration, action: str, call: Call, access: An
         access=access,
         paginator=call.paginator if target else None,
         nested_action=nested_action,
-        required_scopes=registration.required_scopes(call.route) if target else None,
+        required_scopes=call.route.required_scopes if target else required_scopes,
         query=call.query if target else None,
+        nested_rows=functools.partial(child_rows, registration, call),
     )
 
 
-def lookup_parent(registration: Registration, call: Call, access: Any) -> Any:
+def lookup_parent(registration: Registration, call: Call) -> Any:
     """The parent object of ``registration``'s viewset, looked up from the root down through
-    each ancestor as a ``retrieve``: its permissions, its own ``get_queryset()`` and its object
-    permissions. None at the root."""
-    if registration.parent is None:
-        return None
-    viewset = make_viewset(registration.parent, "retrieve", call, access,
-                           nested_action=call.route.action)
-    viewset.required_scopes = call.route.registration.required_scopes(call.route)
-    viewset.check_permissions()
-    viewset.parent = lookup_parent(registration.parent, call, access)
-    return viewset.get_object()
+    each ancestor as a ``retrieve`` of its own: its security, its scopes for retrieve (and so
+    its own ``self.access.scope``), its permissions, its ``get_queryset()`` with its tenancy,
+    and its object permissions. None at the root."""
+    parent = None
+    for ancestor in call.route.ancestors:
+        access = call.access_for(ancestor.registration)
+        if access is not None:
+            access = access.for_action(ancestor.scopes or ())
+            # None: Scopes grant nobody a retrieve of it; (): any valid token will do.
+            denied = ancestor.scopes is None or (ancestor.scopes and not access.scopes)
+            if ancestor.checks_scopes and denied:
+                raise PermissionDenied(ancestor.denial)
+        viewset = make_viewset(ancestor.registration, "retrieve", call, access,
+                               nested_action=call.route.action, required_scopes=ancestor.scopes)
+        viewset.check_permissions()
+        viewset.parent = parent
+        parent = viewset.get_object()
+    return parent
 
 
 def run_action(call: Call) -> tuple[Any, GenericViewSet]:
@@ -113,10 +136,96 @@ def run_action(call: Call) -> tuple[Any, GenericViewSet]:
     route = call.route
     viewset = make_viewset(route.registration, route.action, call, call.access)
     viewset.check_permissions()  # may refine viewset.access (DjangoModelPermissions)
-    viewset.parent = lookup_parent(route.registration, call, viewset.access)
+    viewset.parent = lookup_parent(route.registration, call)
     if call.body is not None:
         viewset.check_body_scopes(call.body)
     return _run(viewset, call), viewset
+
+
+# -- nested rows written through a parent's body ----------------------------------------------
+
+def child_rows(registration: Registration, call: Call, viewset: GenericViewSet, instance: models.Model,
+               relation: ForeignObjectRel) -> NestedRows | None:
+    """The rules for the nested list ``relation`` of ``instance`` in ``viewset``'s body: those of
+    the viewset registered for it below ``registration``; None when there is none."""
+    child = registration.child_for(relation.related_model, relation.field.name)
+    return None if child is None else ChildRows(child, call, viewset, instance, relation)
+
+
+# How each kind of change to a nested row is checked: as this action of the child's viewset.
+_NESTED_ACTIONS = {"create": ("POST", False), "update": ("PUT", True), "destroy": ("DELETE", True)}
+
+
+class ChildRows:
+    """A nested list written as the child's own routes would write it: each new row needs the
+    child's ``create`` scopes and permissions and goes through its ``perform_create``; a
+    changed row and a deleted one must be in the child's ``get_queryset()`` for that action
+    and pass its object permissions, and go through ``perform_update`` / ``perform_destroy``."""
+
+    def __init__(self, registration: Registration, call: Call, parent_viewset: GenericViewSet,
+                 parent: models.Model, relation: ForeignObjectRel) -> None:
+        self.registration, self.call, self.parent, self.relation = registration, call, parent, relation
+        self.access = parent_viewset.access
+        self.viewsets: dict[str, GenericViewSet] = {}
+        self.visible: dict[str, set[Any]] = {}
+
+    def viewset(self, action: str) -> GenericViewSet:
+        """The child's viewset for ``action``, its scopes and permissions checked once."""
+        if action not in self.viewsets:
+            method, detail = _NESTED_ACTIONS[action]
+            registration = self.registration
+            required = registration.required_scopes(action, methods=(method,), detail=detail)
+            access = self.access
+            if access is not None and registration.security is not None:
+                access = access.for_action(required or ())
+                checks = registration.scopes is not None and not registration.checks_scopes_itself
+                if checks and (required is None or (required and not access.scopes)):
+                    raise PermissionDenied(self.denial(action, required))
+            viewset = make_viewset(registration, action, self.call, access, required_scopes=required)
+            viewset.parent = self.parent
+            viewset.check_permissions()
+            self.viewsets[action] = viewset
+        return self.viewsets[action]
+
+    def denial(self, action: str, required: tuple[str, ...] | None) -> str:
+        noun = self.registration.viewset.get_model()._meta.verbose_name_plural
+        verb = {"create": "Creating", "update": "Changing", "destroy": "Deleting"}[action]
+        needs = f"one of the scopes {', '.join(required)}" if required else "a scope no one is granted"
+        return f"{verb} {noun} through this body needs {needs}."
+
+    def check_row(self, action: str, row: models.Model, loc: tuple[Any, ...]) -> GenericViewSet:
+        """The child's viewset for ``action`` on the existing ``row``, which it must be able to see."""
+        viewset = self.viewset(action)
+        if action not in self.visible:
+            queryset = viewset.get_queryset().select_related(None).prefetch_related(None)
+            self.visible[action] = set(queryset.values_list("pk", flat=True))
+        if row.pk not in self.visible[action]:
+            verb = "change" if action == "update" else "delete"
+            raise PermissionDenied(f"You may not {verb} {row._meta.verbose_name} {row.pk} "
+                                   f"({'.'.join(map(str, loc))}).")
+        viewset.check_object_permissions(row)
+        return viewset
+
+    def existing(self) -> dict[Any, models.Model]:
+        return {obj.pk: obj for obj in getattr(self.parent, self.relation.get_accessor_name()).all()}
+
+    def server_owned(self, row: models.Model) -> Collection[str]:
+        return self.viewset("create" if row._state.adding else "update").get_server_owned_fields()
+
+    def save(self, row: models.Model, item: Any, loc: tuple[Any, ...]) -> None:
+        if row._state.adding:
+            viewset = self.viewset("create")
+            viewset.body_loc = loc
+            viewset.set_server_owned_fields(row)
+            viewset.perform_create(row)
+        else:
+            viewset = self.check_row("update", row, loc)
+            viewset.body_loc = loc
+            viewset.perform_update(row)
+        viewset.get_writer().write_nested(row, item, loc=loc)
+
+    def delete(self, row: models.Model, loc: tuple[Any, ...]) -> None:
+        self.check_row("destroy", row, (*loc, row.pk)).perform_destroy(row)
 
 
 def _run(viewset: GenericViewSet, call: Call) -> Any:

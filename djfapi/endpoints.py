@@ -20,13 +20,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import anyio.to_thread
 from django.db import models
 from fastapi import Body, Depends, HTTPException, Path, Query, Request, Response, Security
+from fastapi.dependencies.utils import get_dependant
+from fastapi.security import SecurityScopes
 from pydantic import BaseModel
 
 from djfapi.dispatch import Call, Renderer, run_in_thread
 from djfapi.exceptions import ErrorBody, ImproperlyConfigured, to_http_exception
 from djfapi.filters import query_dependency
-from djfapi.permissions.classes import supplies_scopes
-from djfapi.permissions.jwt import JWTBearer
+from djfapi.inputs import BodyShape, QueryNames, body_shape, query_names
+from djfapi.permissions.jwt import JWTBearer, RouteSecurity
+from djfapi.schemas.types import nested_model
 
 if TYPE_CHECKING:
     from djfapi.routers import BoundRoute, Registration
@@ -74,7 +77,7 @@ def description(route: BoundRoute) -> str | None:
     doc = inspect.getdoc(route.extra.func) if route.extra else None
     if doc and "\n" in doc:
         parts.append(doc.split("\n", 1)[1].strip())
-    scopes = route.registration.required_scopes(route)
+    scopes = route.required_scopes
     if route.registration.security is not None:
         granted = ", ".join(f"`{scope}`" for scope in scopes) if scopes else "a valid token"
         parts.append(f"Scopes: {granted}." if scopes else f"Needs {granted}.")
@@ -203,11 +206,10 @@ def check_extra_action(route: BoundRoute) -> None:
 def access_parameter(route: BoundRoute) -> inspect.Parameter:
     """The security dependency: the token checked for the scopes that grant ``route``."""
     registration = route.registration
-    security = registration.security
-    assert security is not None
-    required = registration.required_scopes(route)
-    if supplies_scopes(registration.viewset.permission_classes):
-        security = security.without_scope_check()
+    assert registration.security is not None
+    required = route.required_scopes
+    security = RouteSecurity(registration.security, check_scopes=not registration.checks_scopes_itself,
+                             require_tenant=route.requires_tenant)
     dependency: Any = Security(security, scopes=list(required or ()))
     if registration.scopes is not None and required is None:
         dependency = Depends(_denied(security, route.action))
@@ -241,7 +243,7 @@ def aggregate_parameters(viewset: type[GenericViewSet]) -> list[inspect.Paramete
     return parameters
 
 
-def _denied(security: JWTBearer, action: str) -> Callable[..., Awaitable[None]]:
+def _denied(security: RouteSecurity, action: str) -> Callable[..., Awaitable[None]]:
     """A dependency for an action ``Scopes`` grants to nobody: 401 without a valid token, else 403."""
     async def denied(**_: Any) -> None:
         raise HTTPException(403, detail=f"No scope grants {action!r} on this resource.")
@@ -302,6 +304,28 @@ def endpoint_parameters(route: BoundRoute) -> list[inspect.Parameter]:
     return parameters
 
 
+def other_bearers(route: BoundRoute) -> list[JWTBearer]:
+    """The security schemes of ancestors that are not the route's own; each checks the token too."""
+    own = route.registration.security
+    found: dict[int, JWTBearer] = {}
+    for ancestor in route.ancestors:
+        security = ancestor.registration.security
+        if security is not None and security is not own:
+            found.setdefault(id(security), security)
+    return list(found.values())
+
+
+def body_shape_of(route: BoundRoute) -> BodyShape | None:
+    """What a body of ``route`` may hold (its write schema, and the read schema's fields), or None."""
+    viewset = route.registration.viewset
+    if route.extra is None:
+        schema = nested_model(viewset.get_schema(route.action))  # create_multi: X | list[X]
+        return body_shape(schema[0], viewset.get_response_schema("retrieve")) if schema else None
+    bodies = [p.annotation for p in action_parameters(route)
+              if isinstance(p.annotation, type) and issubclass(p.annotation, BaseModel)]
+    return body_shape(bodies[0]) if len(bodies) == 1 else None
+
+
 def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
     """An async FastAPI endpoint for ``route`` whose ``__signature__`` declares every input."""
     viewset = route.registration.viewset
@@ -310,11 +334,20 @@ def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
     render = renderer_for(route)
     reads = all(method in ("GET", "HEAD") for method in route.methods)
     headers = {"Cache-Control": viewset.cache_control} if viewset.cache_control and reads else None
+    bearers = [(id(bearer), RouteSecurity(bearer, require_tenant=route.requires_tenant))
+               for bearer in other_bearers(route)]
+    shape = body_shape_of(route)
+    known: QueryNames | None = None  # set below, once the signature is complete
 
     async def endpoint(**values: Any) -> Response:
+        request: Request = values.pop(REQUEST)
+        assert known is not None
+        known.check(request.query_params.multi_items())
+        if shape is not None and await request.body():
+            shape.check(await request.json())  # parsed once: Starlette keeps what FastAPI read
         call = Call(
             route=route,
-            request=values.pop(REQUEST),
+            request=request,
             kwargs={name: values.pop(name) for name in path_names},
             body=values.pop(BODY, None),
             paginator=values.pop(PAGINATOR, None),
@@ -322,6 +355,8 @@ def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
             query=values.pop(QUERY, None),
             params=values,
         )
+        for key, bearer in bearers:
+            call.other_access[key] = await bearer(request, SecurityScopes())
         for observe in call_observers:
             observe(call)
         status_code, content = await in_hop(run_in_thread, call, render)
@@ -331,4 +366,6 @@ def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
     endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     endpoint.__name__ = endpoint.__qualname__ = route.operation_id
     endpoint.__doc__ = inspect.getdoc(route.extra.func) if route.extra else None
+    known = query_names(get_dependant(path=route.path, call=endpoint),
+                        [*viewset.get_extra_query_params(), *viewset.get_filterset().query_names()])
     return endpoint

@@ -29,6 +29,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
 from fastapi import Query, Request
+from pydantic import BeforeValidator
 
 from djfapi.exceptions import ImproperlyConfigured, InvalidBody
 from djfapi.schemas.generate import python_type
@@ -76,10 +77,20 @@ class FilterParam:
         return f"not__{self.lookup}" if self.negated else self.lookup
 
 
+def split_commas(values: Any) -> Any:
+    """``?x__in=a,b&x__in=c`` as ``["a", "b", "c"]``: comma-separated, repeated, or both, as in
+    django-filter (a value holding a comma is matched with the exact filter instead)."""
+    if isinstance(values, list):
+        return [part for value in values
+                for part in (value.split(",") if isinstance(value, str) else [value])]
+    return values
+
+
 def lookups_for(path: str, field_: models.Field) -> list[tuple[str, Any]]:
     """The lookups that suit ``field_``'s type, as (lookup, value type)."""
     base = python_type(field_)
-    lookups: list[tuple[str, Any]] = [(path, base), (f"{path}__in", list[base])]  # type: ignore[valid-type]
+    in_list = Annotated[list[base], BeforeValidator(split_commas)]  # type: ignore[valid-type]
+    lookups: list[tuple[str, Any]] = [(path, base), (f"{path}__in", in_list)]
     if base in _COMPARABLE and not field_.choices:
         lookups += [(f"{path}__{op}", base) for op in ("gt", "gte", "lt", "lte")]
     if base in (datetime.date, datetime.datetime):
@@ -118,6 +129,10 @@ class FilterSet:
             for param in self.params
         ]
 
+    def query_names(self) -> list[str]:
+        """Query parameters read from the request directly rather than declared (none here)."""
+        return []
+
     def read(self, values: dict[str, Any], request: Request) -> dict[FilterParam, Any]:
         """The filters given in a request's parsed ``values``."""
         return {param: values[param.identifier] for param in self.params
@@ -142,9 +157,18 @@ class DjangoFilterSet(FilterSet):
         self.filterset_class = filterset_class
         self.params = [FilterParam(name, str) for name in filterset_class.base_filters]
 
+    def query_names(self) -> list[str]:
+        """What range and similar filters read: ``<name>_<suffix>`` for each of their widget's
+        suffixes (``created_after``, ``budget_min``)."""
+        names = []
+        for name, filter_ in self.filterset_class.base_filters.items():
+            suffixes = getattr(filter_.field.widget, "suffixes", None) or ()
+            names += [f"{name}_{suffix}" if suffix else name for suffix in suffixes]
+        return names
+
     def read(self, values: dict[str, Any], request: Request) -> dict[Any, Any]:
-        return {name: request.query_params.getlist(name) for name in self.filterset_class.base_filters
-                if name in request.query_params}
+        names = [*self.filterset_class.base_filters, *self.query_names()]
+        return {name: request.query_params.getlist(name) for name in names if name in request.query_params}
 
     def filter_queryset(self, queryset: QuerySet[Any], given: dict[Any, Any]) -> QuerySet[Any]:
         data = {name: values if len(values) > 1 else values[0] for name, values in given.items()}

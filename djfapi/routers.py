@@ -15,6 +15,7 @@ turns it into :class:`BoundRoute` s from the table :data:`MODEL_ROUTES` plus the
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,12 +27,13 @@ from djfapi import endpoints
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.filters import resolve_field
 from djfapi.permissions.access import Scopes
+from djfapi.permissions.classes import supplies_scopes
 from djfapi.permissions.jwt import JWTBearer
 from djfapi.schemas import check_write_schema
 from djfapi.viewsets.actions import ExtraAction, extra_actions
-from djfapi.viewsets.generic import GenericViewSet
+from djfapi.viewsets.generic import GenericViewSet, declared_tenant_path
 
-__all__ = ["MODEL_ROUTES", "BoundRoute", "ModelRoute", "Registration", "Router", "build_routes"]
+__all__ = ["MODEL_ROUTES", "Ancestor", "BoundRoute", "ModelRoute", "Registration", "Router", "build_routes"]
 
 
 @dataclass(frozen=True)
@@ -68,14 +70,32 @@ class Registration:
     tags: tuple[str, ...] = ()
     security: JWTBearer | None = field(default=None, repr=False)  # the viewset's or inherited
     scopes: Scopes | None = None  # the viewset's, or the parent's as a child sees them
+    check_parent_scopes: bool = True  # False: the documented opt-out of ancestors' scopes
+    # Registrations nested directly below this one; the router appends them as they register.
+    children: list[Registration] = field(default_factory=list, repr=False, compare=False, hash=False)
 
-    def required_scopes(self, route: BoundRoute) -> tuple[str, ...] | None:
-        """The scopes that grant ``route`` (None: no scope grants it, or none is needed)."""
-        declared = route.extra.scopes if route.extra else None
+    def required_scopes(self, action: str, *, methods: Sequence[str] = ("GET",), detail: bool = True,
+                        declared: tuple[str, ...] | None = None) -> tuple[str, ...] | None:
+        """The scopes that grant ``action``: None when nothing grants it (with ``scopes``) or
+        when no scope is asked for (without); ``()`` when any valid token does."""
         if self.scopes is None:
             return declared
-        return self.scopes.for_action(route.action, methods=route.methods, detail=route.detail,
-                                      declared=declared)
+        return self.scopes.for_action(action, methods=methods, detail=detail, declared=declared)
+
+    @property
+    def checks_scopes_itself(self) -> bool:
+        """Whether a permission of the viewset looks the caller's scopes up (DjangoModelPermissions)."""
+        return supplies_scopes(self.viewset.permission_classes)
+
+    @property
+    def tenancy_applies(self) -> bool:
+        """Whether the viewset's rows are limited to the caller's tenant."""
+        return self.security is not None and declared_tenant_path(self.viewset) is not None
+
+    def child_for(self, model: type, foreign_key: str) -> Registration | None:
+        """The registration nested below this one for ``model`` by ``foreign_key``, if any."""
+        return next((child for child in self.children if child.viewset.get_model() is model
+                     and child.parent_lookup_field == foreign_key), None)
 
     @property
     def chain(self) -> tuple[Registration, ...]:
@@ -94,6 +114,24 @@ class Registration:
 
 
 @dataclass(frozen=True)
+class Ancestor:
+    """How one ancestor of a nested route is looked up: as a ``retrieve`` through its own
+    registration, with its own security, scopes, permissions and tenancy."""
+
+    registration: Registration
+    scopes: tuple[str, ...] | None  # what grants retrieving it: None nothing, () any valid token
+    checks_scopes: bool  # False: the child opted out, a permission supplies scopes, or none declared
+
+    @property
+    def denial(self) -> str:
+        meta = self.registration.viewset.get_model()._meta
+        if not self.scopes:
+            return f"No scope grants reading the parent {meta.verbose_name} of this route."
+        return (f"The token holds none of the scopes needed to read the parent {meta.verbose_name}: "
+                f"{', '.join(self.scopes)}.")
+
+
+@dataclass(frozen=True)
 class BoundRoute:
     """A route of one registration: a model action from the table, or an ``@action``."""
 
@@ -104,6 +142,29 @@ class BoundRoute:
     status_code: int
     extra: ExtraAction | None = None
     suffix: str = ""
+
+    @functools.cached_property
+    def required_scopes(self) -> tuple[str, ...] | None:
+        """The scopes that grant this route (see :meth:`Registration.required_scopes`)."""
+        return self.registration.required_scopes(
+            self.action, methods=self.methods, detail=self.detail,
+            declared=self.extra.scopes if self.extra else None)
+
+    @functools.cached_property
+    def ancestors(self) -> tuple[Ancestor, ...]:
+        """The registrations above this one, root first, each checked as a retrieve of its own."""
+        opted_out = not self.registration.check_parent_scopes
+        return tuple(
+            Ancestor(link, link.required_scopes("retrieve"),
+                     checks_scopes=not opted_out and link.scopes is not None
+                     and link.security is not None and not link.checks_scopes_itself)
+            for link in self.registration.chain[:-1]
+        )
+
+    @functools.cached_property
+    def requires_tenant(self) -> bool:
+        """Whether a token must name a tenant here: tenancy applies to a registration on the path."""
+        return any(link.tenancy_applies for link in self.registration.chain)
 
     @property
     def path(self) -> str:
@@ -173,6 +234,32 @@ def build_routes(registration: Registration) -> list[BoundRoute]:
     ]
 
 
+# DRF attributes djfapi has no such attribute for, with what to use instead: set on a viewset,
+# they would be ignored silently, so registering one is refused.
+DRF_ATTRIBUTES = {
+    "serializer_class": "schemas = Schemas(get=..., create=..., update=...)",
+    "get_serializer_class": "schemas = Schemas(...) (get_schema()/get_response_schema() to vary them)",
+    "get_serializer": "schemas = Schemas(...)",
+    "filter_backends": "filter_fields, search_fields, ordering_fields or filterset_class",
+    "filterset_fields": "filter_fields = [...]",
+    "throttle_classes": "a throttle in front of the app (djfapi has no throttling yet)",
+    "versioning_class": "one Router per version, included under its own prefix (/v1, /v2)",
+    "lookup_value_regex": "lookup_field: the path value is typed from that model field",
+    "authentication_classes": "security = JWTBearer(...)",
+    "renderer_classes": "responses are JSON from the schemas; an @action may return any JSON",
+    "parser_classes": "bodies are JSON validated by the schemas",
+}
+
+
+def check_drf_attributes(viewset: type[GenericViewSet]) -> None:
+    """Raise ImproperlyConfigured for a DRF attribute that djfapi would otherwise ignore."""
+    for name, instead in DRF_ATTRIBUTES.items():
+        if hasattr(viewset, name):
+            raise ImproperlyConfigured(
+                f"{viewset.__name__}.{name} is a DRF attribute djfapi does not read; use {instead}."
+            )
+
+
 class Router(APIRouter):
     """A FastAPI ``APIRouter`` that viewsets are registered on."""
 
@@ -188,12 +275,16 @@ class Router(APIRouter):
         parent: type[GenericViewSet] | str | None = None,
         basename: str | None = None,
         tags: Sequence[str] | None = None,
+        check_parent_scopes: bool = True,
     ) -> Registration:
         """Record ``viewset`` under ``prefix`` (below ``parent``'s detail path) and add its routes.
 
-        ``parent`` is a viewset class registered on this router before, or its basename.
+        ``parent`` is a viewset class registered on this router before, or its basename. Each
+        ancestor is looked up as a ``retrieve`` of its own, so a caller needs its read scopes;
+        ``check_parent_scopes=False`` waives the ancestors' scopes (their querysets, tenancy and
+        permissions still apply) for a child meant to be readable without them.
         """
-        registration = self._record(prefix, viewset, parent, basename, tags)
+        registration = self._record(prefix, viewset, parent, basename, tags, check_parent_scopes)
         for route in build_routes(registration):
             self.add_api_route(
                 route.path,
@@ -217,12 +308,14 @@ class Router(APIRouter):
         parent: type[GenericViewSet] | str | None,
         basename: str | None,
         tags: Sequence[str] | None,
+        check_parent_scopes: bool,
     ) -> Registration:
         if not (isinstance(viewset, type) and issubclass(viewset, GenericViewSet)):
             raise ImproperlyConfigured(
                 f"router.register({prefix!r}, {viewset!r}): the second argument must be a "
                 "GenericViewSet subclass such as a ModelViewSet."
             )
+        check_drf_attributes(viewset)
         model = viewset.get_model()
         prefix = prefix.strip("/")
         if not prefix or "{" in prefix:
@@ -243,6 +336,11 @@ class Router(APIRouter):
         else:
             basename = basename or prefix
             parent_lookup_field = None
+            if not check_parent_scopes:
+                raise ImproperlyConfigured(
+                    f"router.register({prefix!r}, {viewset.__name__}, check_parent_scopes=False): "
+                    "only a nested registration (parent=...) has parents' scopes to waive."
+                )
         if scopes is not None and security is None:
             raise ImproperlyConfigured(
                 f"{viewset.__name__} sets scopes but no security: set "
@@ -255,10 +353,12 @@ class Router(APIRouter):
             )
         registration = Registration(
             prefix, viewset, basename, parent_registration, parent_lookup_field,
-            tuple(tags) if tags is not None else (prefix,), security, scopes,
+            tuple(tags) if tags is not None else (prefix,), security, scopes, check_parent_scopes,
         )
         self._check(registration, model)
         self.registrations.append(registration)
+        if parent_registration is not None:
+            parent_registration.children.append(registration)
         return registration
 
     def _find_parent(

@@ -7,7 +7,7 @@ import pytest
 from django.db.backends import utils as backend_utils
 from fastapi.testclient import TestClient
 
-from tests.testapp import secured
+from tests.testapp import library, secured
 from tests.testapp.api import create_app
 
 
@@ -32,6 +32,12 @@ def app():
 def secured_app():
     """The test app as the design page shows it: JWT, scopes, tenancy."""
     return secured.create_app()
+
+
+@pytest.fixture(scope="session")
+def library_app():
+    """Authors → books → reviews, each level with scopes of its own and an `own` selector."""
+    return library.create_app()
 
 
 @pytest.fixture

@@ -116,6 +116,9 @@ def test_the_security_example_works(readme):
     client.authenticate(["business.companies.read.own"], tenant="t1", user="u1")
     assert [c["name"] for c in client.get("/companies").json()["items"]] == ["Owned"]
     client.authenticate(["business.companies.update.own"], tenant="t1", user="u1")
+    assert client.post(f"/companies/{owned.id}/departments", json={"name": "x"}).status_code == 403
+    client.authenticate(["business.companies.update.own", "business.companies.read.own"], tenant="t1",
+                        user="u1")
     assert client.post(f"/companies/{owned.id}/departments", json={"name": "x"}).status_code == 201
 
 

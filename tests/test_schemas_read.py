@@ -128,12 +128,13 @@ def test_the_query_plan_is_worked_out_from_the_schema():
 def test_a_list_of_5_and_a_list_of_50_cost_the_same_queries(client, query_log, path):
     make_companies(5)
     query_log.clear()
-    assert len(client.get(path, params={"limit": 100}).json()["items"]) in (5, 10)
+    params = {"limit": 100} if path == "/all-departments" else {}  # /companies is not paginated
+    assert len(client.get(path, params=params).json()["items"]) in (5, 10)
     five = len(query_log)
 
     make_companies(45)
     query_log.clear()
-    assert len(client.get(path, params={"limit": 100}).json()["items"]) in (50, 100)
+    assert len(client.get(path, params=params).json()["items"]) in (50, 100)
     fifty = len(query_log)
     assert five == fifty
     assert fifty <= 6  # companies, country joined; departments, teams, tags prefetched; count

@@ -109,15 +109,18 @@ def test_a_child_inherits_its_parents_security_and_writes_need_patch_scopes(clie
     client.authenticate(["business.companies.create"], tenant="tenant-a")
     assert client.post(path, json={"name": "Ops"}).status_code == 403
     client.authenticate(["business.companies.update.any"], tenant="tenant-a")
+    assert client.post(path, json={"name": "Ops"}).status_code == 403  # the company: no read scope
+    client.authenticate(["business.companies.update.any", ANY], tenant="tenant-a")
     assert client.post(path, json={"name": "Ops"}).status_code == 201
     teams = f"{path}/{department.id}/teams"
     assert client.post(teams, json={"name": "T"}).status_code == 201  # two levels down
+    client.authenticate(["business.companies.update.any"], tenant="tenant-a")
     assert client.get(teams).status_code == 403  # reads need the get scopes
 
 
 def test_own_selector_applies_to_parent_lookups_of_writes(client, companies):
     owned, member = companies
-    client.authenticate(["business.companies.update.own"], tenant="tenant-a", user="u1")
+    client.authenticate(["business.companies.update.own", OWN], tenant="tenant-a", user="u1")
     assert client.post(f"/api/companies/{owned.id}/departments", json={"name": "x"}).status_code == 201
     assert client.post(f"/api/companies/{member.id}/departments", json={"name": "x"}).status_code == 404
     assert not models.Department.objects.filter(company=member).exists()

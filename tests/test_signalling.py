@@ -99,7 +99,7 @@ def test_every_generated_route_makes_exactly_one_threadpool_call(monkeypatch):
     for route in routes:
         method = next(iter(route.methods))
         path = "/api" + route.path.format(**values)
-        body = {"name": f"name for {route.name}", "city": "Berlin"}
+        body = {"city": "Berlin"} if "/offices" in route.path else {"name": f"name for {route.name}"}
         calls.clear()
         response = client.request(method, path, json=body if method in ("POST", "PUT", "PATCH") else None)
         assert response.status_code < 300, (route.name, response.text)

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from djfapi import ModelViewSet, ReadOnlyModelViewSet, Router, Schemas
 from djfapi.permissions import Scopes
+from djfapi.permissions.jwt import INVALID_TOKEN
 from djfapi.testing import Client
 from tests.testapp import models, secured
 from tests.testapp.factories import CompanyFactory, DepartmentFactory, TagFactory, TeamFactory
@@ -109,10 +110,16 @@ def test_tenant_field_none_opts_out():
     assert client.get("/tags").json()["total"] == 2
 
 
-def test_a_token_without_tenant_sees_no_tenant_rows(client):
-    CompanyFactory(tenant_id="tenant-a")
+def test_a_token_without_tenant_is_refused_where_tenancy_applies(client):
+    company = CompanyFactory(tenant_id="tenant-a")
     client.authenticate(secured.ALL_SCOPES, tenant=None)
-    assert client.get("/api/companies").json()["total"] == 0
+    for method, path in (("GET", "/api/companies"), ("POST", "/api/companies"),
+                         ("GET", f"/api/companies/{company.id}/departments")):
+        response = client.request(method, path, json={"name": "X"} if method == "POST" else None)
+        assert response.status_code == 401, response.text
+        assert response.json() == {"detail": INVALID_TOKEN}
+        assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    assert list(models.Company.objects.values_list("name", flat=True)) == [company.name]
 
 
 def test_three_levels_deep_another_tenant_gets_404(client):

@@ -1,5 +1,6 @@
-"""JWTBearer: every way a token can be wrong is a 401 with WWW-Authenticate: Bearer; a valid
-token without the action's scopes is a 403 naming them; decoding touches no database."""
+"""JWTBearer: every way a token can be wrong is the same 401 (WWW-Authenticate: Bearer
+error="invalid_token", expiry alone told apart); a claim of the wrong type is such a token; a
+valid token without the action's scopes is a 403 naming them; decoding touches no database."""
 
 import base64
 import json
@@ -14,6 +15,7 @@ from django.test import override_settings
 
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.permissions import JWTBearer
+from djfapi.permissions.jwt import INVALID_TOKEN
 from djfapi.testing import Client, make_token
 from tests.testapp import secured
 from tests.testapp.factories import CompanyFactory
@@ -54,6 +56,13 @@ def hs256_with_public_key() -> str:
     return f"{signing_input}.{base64.urlsafe_b64encode(signature.digest()).rstrip(b'=').decode()}"
 
 
+def signed_raw(**claims) -> str:
+    """A properly signed token whose claims PyJWT's encoder would refuse to write."""
+    payload = {"sub": "u", "ten": "tenant-a", "scope": " ".join(READ), "exp": int(time.time()) + 60,
+               "iss": settings.JWT_ISSUER, **claims}
+    return jwt.api_jws.encode(json.dumps(payload).encode(), settings.JWT_PRIVATE_KEY, algorithm="ES512")
+
+
 BAD_TOKENS = {
     "malformed": lambda: "not.a.token",
     "garbage": lambda: "abc",
@@ -65,17 +74,44 @@ BAD_TOKENS = {
     "alg none": unsigned_token,
     "HS256 with the public key": hs256_with_public_key,
     "no exp": lambda: make_token(READ, tenant="tenant-a", exp=None),
+    # claims djfapi reads, of the wrong type: never a made-up tenant, user or scope, never a 500
+    "tenant as a list": lambda: make_token(READ, tenant=["tenant-a"]),
+    "tenant as a number": lambda: make_token(READ, tenant=7),
+    "tenant empty": lambda: make_token(READ, tenant=""),
+    "tenant as an object": lambda: make_token(READ, tenant={"id": "tenant-a"}),
+    "sub as a number": lambda: make_token(READ, tenant="tenant-a", user=12),
+    "sub as a list": lambda: make_token(READ, tenant="tenant-a", user=["u"]),
+    "scope as an int": lambda: make_token(READ, tenant="tenant-a", scope=7),
+    "scope as a bool": lambda: make_token(READ, tenant="tenant-a", scope=True),
+    "scope as a dict": lambda: make_token(READ, tenant="tenant-a", scope={READ[0]: True}),
+    "scope list with a number": lambda: make_token(READ, tenant="tenant-a", scope=[READ[0], 1]),
+    "exp as a string": lambda: make_token(READ, tenant="tenant-a", exp="tomorrow"),
+    "iss as a list": lambda: signed_raw(iss=[settings.JWT_ISSUER]),
+    "nbf as a string": lambda: make_token(READ, tenant="tenant-a", nbf="now"),
+    "no tenant where tenancy applies": lambda: make_token(READ, tenant=None),
 }
 
 
 @pytest.mark.parametrize("name", list(BAD_TOKENS))
-def test_bad_tokens_are_401_with_a_bearer_challenge(client, name, query_log):
+def test_bad_tokens_are_one_401_with_a_bearer_challenge(client, name, query_log, caplog):
     token = BAD_TOKENS[name]()
-    response = client.get("/api/companies", headers={"Authorization": f"Bearer {token}"})
+    with caplog.at_level("DEBUG", logger="djfapi.auth"):
+        response = client.get("/api/companies", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401, response.text
-    assert response.headers["WWW-Authenticate"] == "Bearer"
-    assert response.json()["detail"]
+    assert response.json() == {"detail": INVALID_TOKEN}  # the same body whatever failed
+    challenge = 'Bearer error="invalid_token"'
+    if name == "expired":  # told apart in the header alone, so clients know to refresh (RFC 6750)
+        challenge += ', error_description="The token has expired."'
+    assert response.headers["WWW-Authenticate"] == challenge
     assert query_log == []  # refused before any database work
+    assert [r.message for r in caplog.records if r.name == "djfapi.auth"]  # the reason is logged
+
+
+def test_a_scope_list_of_strings_and_a_tenant_string_pass(client):
+    CompanyFactory(tenant_id="tenant-a", name="Acme")
+    token = make_token(READ, tenant="tenant-a", scope=READ)
+    response = client.get("/api/companies", headers={"Authorization": f"Bearer {token}"})
+    assert [c["name"] for c in response.json()["items"]] == ["Acme"]
 
 
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Basic dXNlcjpwdw==", "Token abc"])
@@ -103,7 +139,7 @@ def test_audience_is_checked_over_http(client, monkeypatch):
     assert client.get("/api/companies", headers={"Authorization": f"Bearer {good}"}).status_code == 200
     response = client.get("/api/companies", headers={"Authorization": f"Bearer {bad}"})
     assert response.status_code == 401
-    assert response.json() == {"detail": "The token's audience is not accepted."}
+    assert response.json() == {"detail": INVALID_TOKEN}
 
 
 def test_token_without_the_actions_scopes_is_403_naming_them(client):

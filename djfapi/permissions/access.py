@@ -20,11 +20,46 @@ which action of a viewset).
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, Literal
 
-__all__ = ["Access", "AccessScope", "AccessToken", "Scopes"]
+from djfapi.exceptions import ImproperlyConfigured
+
+__all__ = ["ANY_VALID_TOKEN", "Access", "AccessScope", "AccessToken", "ScopeList", "Scopes"]
+
+
+class _AnyValidToken(enum.Enum):
+    ANY_VALID_TOKEN = "ANY_VALID_TOKEN"
+
+    def __repr__(self) -> str:
+        return "ANY_VALID_TOKEN"
+
+
+ANY_VALID_TOKEN: Final = _AnyValidToken.ANY_VALID_TOKEN
+"""``Scopes(get=ANY_VALID_TOKEN)``: the action needs a valid token but no particular scope."""
+
+ScopeList = Sequence[str] | Literal[_AnyValidToken.ANY_VALID_TOKEN]
+"""What grants an action: any one of these scopes, or ``ANY_VALID_TOKEN``."""
+
+
+def scope_tuple(value: ScopeList, owner: str, key: str) -> tuple[str, ...]:
+    """``value`` as a checked tuple (empty for ``ANY_VALID_TOKEN``). An empty list grants
+    nothing but would read as "any token", so it is refused."""
+    if value is ANY_VALID_TOKEN:
+        return ()
+    if isinstance(value, str):
+        raise ImproperlyConfigured(f"{owner}({key}={value!r}): give a list of scopes, e.g. [{value!r}].")
+    scopes = tuple(value)
+    if not scopes:
+        raise ImproperlyConfigured(
+            f"{owner}({key}=[]) grants nothing: leave {key} out to deny it, or write "
+            f"{owner}({key}=ANY_VALID_TOKEN) (from djfapi.permissions) to let any valid token through."
+        )
+    for scope in scopes:
+        AccessScope.from_str(scope)  # a typo fails at import, not at the first request
+    return scopes
 
 
 @dataclass(frozen=True)
@@ -108,28 +143,29 @@ class Scopes:
 
     def __init__(
         self,
-        get: Sequence[str] | None = None,
-        list: Sequence[str] | None = None,
-        post: Sequence[str] | None = None,
-        put: Sequence[str] | None = None,
-        patch: Sequence[str] | None = None,
-        delete: Sequence[str] | None = None,
-        **actions: Sequence[str],
+        get: ScopeList | None = None,
+        list: ScopeList | None = None,
+        post: ScopeList | None = None,
+        put: ScopeList | None = None,
+        patch: ScopeList | None = None,
+        delete: ScopeList | None = None,
+        **actions: ScopeList,
     ) -> None:
         given = {"get": get, "list": list, "post": post, "put": put, "patch": patch, "delete": delete}
+        # An empty tuple stands for ANY_VALID_TOKEN: a valid token, no particular scope.
         self.keys: Mapping[str, tuple[str, ...]] = {
-            key: tuple(value) for key, value in {**given, **actions}.items() if value is not None
+            key: scope_tuple(value, "Scopes", key) for key, value in {**given, **actions}.items()
+            if value is not None
         }
-        for scopes in self.keys.values():
-            for scope in scopes:
-                AccessScope.from_str(scope)  # a typo fails at import, not at the first request
 
     def __repr__(self) -> str:
-        return f"Scopes({', '.join(f'{k}={list(v)!r}' for k, v in self.keys.items())})"
+        shown = (f"{k}={list(v)!r}" if v else f"{k}=ANY_VALID_TOKEN" for k, v in self.keys.items())
+        return f"Scopes({', '.join(shown)})"
 
     def for_action(self, action: str, *, methods: Sequence[str] = (), detail: bool = True,
                    declared: Sequence[str] | None = None) -> tuple[str, ...] | None:
-        """The scopes that grant ``action`` (None: nothing grants it).
+        """The scopes that grant ``action``: None when nothing grants it, ``()`` when any valid
+        token does.
 
         An ``@action`` without a key of its own uses ``declared`` (its ``scopes=``), else
         ``get`` when it only reads, else ``patch`` on a detail and ``post`` on a list route.
@@ -149,6 +185,8 @@ class Scopes:
     def for_child(self) -> Scopes:
         """The scopes a nested viewset without its own inherits: reads need the parent's
         ``get``, writes the parent's ``patch``, as in djfapi 0.0.x."""
-        read = self.keys.get("get")
-        write = self.keys.get("patch")
+        def grant(scopes: tuple[str, ...] | None) -> ScopeList | None:
+            return ANY_VALID_TOKEN if scopes == () else scopes
+
+        read, write = grant(self.keys.get("get")), grant(self.keys.get("patch"))
         return Scopes(get=read, post=write, put=write, patch=write, delete=write)

@@ -9,40 +9,41 @@
         scopes = Scopes(get=["business.companies.read.any"])
 
 Decoding (PyJWT) needs no database and runs on the event loop before the request's ORM hop.
-Every failure is a 401 with ``WWW-Authenticate: Bearer``; a valid token holding none of the
-action's scopes is a 403 that names the scopes that would do.
+Every rejected token gets the same 401 (``WWW-Authenticate: Bearer error="invalid_token"``,
+telling only expiry apart, as RFC 6750 allows); the reason is logged at debug level on the
+``djfapi.auth`` logger. A valid token holding none of the action's scopes is a 403 that names
+the scopes that would do.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from fastapi import HTTPException, Request
 from fastapi.security import HTTPBearer, SecurityScopes
+from fastapi.security.base import SecurityBase
 
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.permissions.access import Access, AccessToken
 
-__all__ = ["JWTBearer"]
+__all__ = ["INVALID_TOKEN", "JWTBearer", "RouteSecurity"]
+
+logger = logging.getLogger("djfapi.auth")
+
+INVALID_TOKEN = "The token is invalid or has expired."
+"""The ``detail`` of every 401 for a token that was sent but rejected, whatever the reason."""
 
 try:
     import jwt
 except ImportError:  # pragma: no cover - the `jwt` extra is not installed
     jwt = None  # type: ignore[assignment]
 
-_ERRORS = (  # PyJWT's error classes, most specific first, with what a client is told
-    ("ExpiredSignatureError", "The token has expired."),
-    ("ImmatureSignatureError", "The token is not valid yet."),
-    ("InvalidIssuerError", "The token's issuer is not accepted."),
-    ("InvalidAudienceError", "The token's audience is not accepted."),
-    ("InvalidAlgorithmError", "The token's algorithm is not allowed."),
-    ("InvalidSignatureError", "The token's signature does not verify."),
-    ("MissingRequiredClaimError", "The token lacks a required claim."),
-    ("DecodeError", "The token is malformed."),
-)
+
+class _Rejected(Exception):
+    """A token that decoded but whose claims djfapi cannot use; the message is for the log."""
 
 
 class JWTBearer(HTTPBearer):
@@ -59,8 +60,6 @@ class JWTBearer(HTTPBearer):
         scopes_claim: str = "scope",
         tenant_claim: str = "ten",
         scheme_name: str | None = None,
-        *,
-        check_scopes: bool = True,
     ) -> None:
         if jwt is None:
             raise ImproperlyConfigured("JWTBearer needs PyJWT: pip install 'djfapi[jwt]'.")
@@ -82,15 +81,7 @@ class JWTBearer(HTTPBearer):
         self.leeway = leeway
         self.scopes_claim = scopes_claim
         self.tenant_claim = tenant_claim
-        self.check_scopes = check_scopes
         super().__init__(bearerFormat="JWT", scheme_name=scheme_name, auto_error=True)
-
-    def without_scope_check(self) -> JWTBearer:
-        """The same scheme, authenticating only: for permissions that look the scopes up
-        themselves inside the request's hop (``DjangoModelPermissions``)."""
-        clone = object.__new__(JWTBearer)
-        clone.__dict__.update(self.__dict__, check_scopes=False)
-        return clone
 
     def decode(self, token: str) -> dict[str, Any]:
         """The verified claims of ``token``; PyJWT's errors propagate."""
@@ -106,43 +97,89 @@ class JWTBearer(HTTPBearer):
         )
 
     def granted_scopes(self, claims: dict[str, Any]) -> frozenset[str]:
-        """The scopes the claims grant: a space-separated string or a list."""
-        value = claims.get(self.scopes_claim) or ()
-        return frozenset(value.split() if isinstance(value, str) else map(str, value))
+        """The scopes the claims grant: a space-separated string or a list of strings."""
+        value = claims.get(self.scopes_claim)
+        if value is None:
+            return frozenset()
+        if isinstance(value, str):
+            return frozenset(value.split())
+        if isinstance(value, list) and all(isinstance(scope, str) for scope in value):
+            return frozenset(value)
+        raise _Rejected(f"the {self.scopes_claim!r} claim is a {type(value).__name__}, "
+                        "not a string or a list of strings")
 
-    async def __call__(self, request: Request, security_scopes: SecurityScopes) -> Access:  # type: ignore[override]
+    def check_claims(self, claims: dict[str, Any], *, require_tenant: bool = False) -> None:
+        """Raise ``_Rejected`` unless the claims djfapi reads have the types they must have:
+        ``sub`` and the tenant claim non-empty strings, the tenant present if ``require_tenant``."""
+        for name in ("sub", self.tenant_claim):
+            value = claims.get(name)
+            if value is not None and not (isinstance(value, str) and value):
+                raise _Rejected(f"the {name!r} claim is {type(value).__name__} {value!r}, "
+                                "not a non-empty string")
+        if require_tenant and claims.get(self.tenant_claim) is None:
+            raise _Rejected(f"the token has no {self.tenant_claim!r} (tenant) claim, "
+                            "and tenancy applies here")
+
+    async def __call__(self, request: Request, security_scopes: SecurityScopes) -> Access | None:  # type: ignore[override]
+        return await RouteSecurity(self)(request, security_scopes)
+
+    def credentials(self, request: Request) -> str | None:
+        """The bearer token of ``request``; 401 when there is none."""
         authorization = request.headers.get("Authorization", "")
         scheme, _, credentials = authorization.partition(" ")
         if scheme.lower() != "bearer" or not credentials.strip():
-            raise self.unauthorized("Not authenticated: send `Authorization: Bearer <token>`.")
-        return await self.verify(credentials.strip(), security_scopes)
+            raise HTTPException(401, detail="Not authenticated: send `Authorization: Bearer <token>`.",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return credentials.strip()
 
-    async def verify(self, token: str, security_scopes: SecurityScopes) -> Access:
-        """The ``Access`` of ``token``, checked for the scopes the action needs."""
+    def verify(self, token: str, scopes: Sequence[str] = (), *, check_scopes: bool = True,
+               require_tenant: bool = False) -> Access:
+        """The ``Access`` of ``token``: 401 unless it is valid (and names a tenant, if
+        ``require_tenant``), 403 unless it holds one of ``scopes`` (when given and checked)."""
         try:
             claims = self.decode(token)
-        except jwt.PyJWTError as exc:
-            raise self.unauthorized(_message(exc)) from None
-        access = Access(AccessToken(claims), self.granted_scopes(claims), tenant_claim=self.tenant_claim)
-        if not self.check_scopes or not security_scopes.scopes:
-            return dataclasses.replace(access, scopes=())
-        access = access.for_action(security_scopes.scopes)
+            self.check_claims(claims, require_tenant=require_tenant)
+            granted = self.granted_scopes(claims)
+        except jwt.ExpiredSignatureError:
+            raise self.unauthorized("expired", expired=True) from None
+        except (jwt.PyJWTError, _Rejected) as exc:
+            raise self.unauthorized(f"{type(exc).__name__}: {exc}") from None
+        access = Access(AccessToken(claims), granted, tenant_claim=self.tenant_claim)
+        if not check_scopes or not scopes:
+            return access
+        access = access.for_action(scopes)
         if not access.scopes:
             raise HTTPException(
                 403,
-                detail="The token holds none of the scopes this action needs: "
-                f"{', '.join(security_scopes.scopes)}.",
-                headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", '
-                                             f'scope="{security_scopes.scope_str}"'},
+                detail=f"The token holds none of the scopes this action needs: {', '.join(scopes)}.",
+                headers={"WWW-Authenticate":
+                         f'Bearer error="insufficient_scope", scope="{" ".join(scopes)}"'},
             )
         return access
 
-    def unauthorized(self, detail: str) -> HTTPException:
-        return HTTPException(401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+    def unauthorized(self, reason: str, *, expired: bool = False) -> HTTPException:
+        """The one 401 for every rejected token; ``reason`` goes to the log, not to the client."""
+        logger.debug("token rejected: %s", reason)
+        challenge = 'Bearer error="invalid_token"'
+        if expired:
+            challenge += ', error_description="The token has expired."'
+        return HTTPException(401, detail=INVALID_TOKEN, headers={"WWW-Authenticate": challenge})
 
 
-def _message(exc: Exception) -> str:
-    for name, message in _ERRORS:
-        if isinstance(exc, getattr(jwt, name)):
-            return message
-    return "The token is invalid."
+class RouteSecurity(SecurityBase):
+    """What one route asks of a :class:`JWTBearer`: the same scheme in OpenAPI and the same
+    token, checked the route's way. ``check_scopes=False`` where a permission looks the
+    scopes up itself inside the request's hop (``DjangoModelPermissions``);
+    ``require_tenant=True`` where tenancy applies, so a token without a tenant is a 401."""
+
+    def __init__(self, bearer: JWTBearer, *, check_scopes: bool = True, require_tenant: bool = False) -> None:
+        self.bearer, self.check_scopes, self.require_tenant = bearer, check_scopes, require_tenant
+        self.model = bearer.model
+        self.scheme_name = bearer.scheme_name
+
+    async def __call__(self, request: Request, security_scopes: SecurityScopes) -> Access | None:
+        token = self.bearer.credentials(request)
+        if token is None:  # a scheme that lets anonymous calls through (auto_error=False)
+            return None
+        return self.bearer.verify(token, security_scopes.scopes, check_scopes=self.check_scopes,
+                                  require_tenant=self.require_tenant)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
@@ -23,9 +23,26 @@ from djfapi.exceptions import ImproperlyConfigured, InvalidBody
 from djfapi.schemas.fields import field_options, orm_name
 from djfapi.schemas.types import collection_item, is_model, nested_model, optional_inner
 
-__all__ = ["OrmWriter", "check_write_schema", "server_owned_fields", "transfer_to_orm"]
+__all__ = ["NestedRows", "OrmWriter", "check_write_schema", "server_owned_fields", "transfer_to_orm"]
 
 Loc = tuple[Any, ...]
+
+
+class NestedRows(Protocol):
+    """How the rows of one nested list below one saved instance are written."""
+
+    def existing(self) -> dict[Any, models.Model]:
+        """The rows the list holds now, by pk."""
+
+    def server_owned(self, row: models.Model) -> Collection[str]:
+        """Fields of ``row`` that no body sets."""
+
+    def save(self, row: models.Model, item: BaseModel, loc: Loc) -> None:
+        """Check, stamp, validate and save ``row`` (new, or changed by ``item``), then its own
+        nested lists."""
+
+    def delete(self, row: models.Model, loc: Loc) -> None:
+        """Delete ``row``, which the body left out."""
 
 
 def concrete_field(model: type[models.Model], name: str) -> models.Field | None:
@@ -134,8 +151,10 @@ class OrmWriter:
     ``prepare_new(instance)`` sets server-owned fields (the tenant) on nested new rows."""
 
     reference_queryset: Callable[[type[models.Model]], models.QuerySet[Any]]
-    prepare_new: Callable[[models.Model], None] | None = None
+    prepare_new: Callable[[models.Model], None] | None = None  # stamps a nested row before saving
     owned_field: str | None = None  # a field no nested body sets either (the tenant)
+    # The rules for one nested list (a viewset's); None, or one that answers None: these plain ones.
+    rows_for: Callable[[models.Model, ForeignObjectRel], NestedRows | None] | None = None
 
     def assign(
         self, data: BaseModel, instance: models.Model, *, partial: bool = False,
@@ -172,11 +191,12 @@ class OrmWriter:
     def write_nested(
         self, instance: models.Model, data: BaseModel, *, partial: bool = False, loc: Loc = ("body",),
     ) -> None:
-        """After ``instance`` is saved: synchronise nested lists and many-to-many ids sent."""
+        """After ``instance`` is saved: synchronise the nested lists and many-to-many ids the
+        body sent. One it did not send is left as it is, by PUT as by PATCH (``[]`` empties it)."""
         model = type(instance)
         for name, info in type(data).model_fields.items():
             value = getattr(data, name)
-            if (partial and name not in data.model_fields_set) or value is None:
+            if name not in data.model_fields_set or value is None:
                 continue
             relation = reverse_relation(model, orm_name(name, info))
             m2m = many_to_many(model, orm_name(name, info))
@@ -188,11 +208,11 @@ class OrmWriter:
     def _sync(self, instance: models.Model, relation: ForeignObjectRel, items: list[BaseModel],
               loc: Loc) -> None:
         """Update items sent with an id, create those without, delete those left out."""
+        rows = (self.rows_for and self.rows_for(instance, relation)) or PlainRows(self, instance, relation)
         child_model = relation.related_model
         pk_name = child_model._meta.pk.name  # type: ignore[union-attr]
-        existing = {obj.pk: obj for obj in getattr(instance, relation.get_accessor_name()).all()}
+        existing = rows.existing()
         kept = set()
-        owned = server_owned_fields(child_model) | {relation.field.name, self.owned_field or ""}
         for index, item in enumerate(items):
             pk = getattr(item, pk_name, None) if pk_name in type(item).model_fields else None
             if pk is not None and pk not in existing:
@@ -200,16 +220,12 @@ class OrmWriter:
                                      f"with id {pk} here.", "reference")
             child = existing[pk] if pk is not None else child_model()
             kept.add(pk)
-            self.assign(item, child, exclude=owned, loc=(*loc, index))
+            self.assign(item, child, exclude=rows.server_owned(child), loc=(*loc, index))
             setattr(child, relation.field.name, instance)
-            if child._state.adding and self.prepare_new is not None:
-                self.prepare_new(child)
-            self.validate(child, loc=(*loc, index))
-            child.save()
-            self.write_nested(child, item, loc=(*loc, index))
+            rows.save(child, item, (*loc, index))
         for pk, child in existing.items():
             if pk not in kept:
-                child.delete()
+                rows.delete(child, loc)
 
     def _set_ids(self, instance: models.Model, field: models.ManyToManyField, ids: list[Any],
                  loc: Loc) -> None:
@@ -239,6 +255,33 @@ class OrmWriter:
                 unique = isinstance(constraint, UniqueConstraint)
                 raise InvalidBody(_errors(instance, exc, loc, "unique" if unique else None),
                                   status_code=409 if unique else 422) from exc
+
+
+@dataclass
+class PlainRows:
+    """A nested list written by the rules of the viewset whose body holds it: its writer's
+    ``prepare_new`` stamps each row, then model validation and a save."""
+
+    writer: OrmWriter
+    parent: models.Model
+    relation: ForeignObjectRel
+
+    def existing(self) -> dict[Any, models.Model]:
+        return {obj.pk: obj for obj in getattr(self.parent, self.relation.get_accessor_name()).all()}
+
+    def server_owned(self, row: models.Model) -> Collection[str]:
+        return server_owned_fields(self.relation.related_model) | {
+            self.relation.field.name, self.writer.owned_field or ""}
+
+    def save(self, row: models.Model, item: BaseModel, loc: Loc) -> None:
+        if self.writer.prepare_new is not None:
+            self.writer.prepare_new(row)
+        self.writer.validate(row, loc=loc)
+        row.save()
+        self.writer.write_nested(row, item, loc=loc)
+
+    def delete(self, row: models.Model, loc: Loc) -> None:
+        row.delete()
 
 
 def _errors(instance: models.Model, exc: ValidationError, loc: Loc,

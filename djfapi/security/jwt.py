@@ -12,9 +12,7 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 from fastapi.openapi.models import APIKey, APIKeyIn
-from fastapi.security import SecurityScopes
 
-from djfapi.permissions.access import Access
 from djfapi.permissions.jwt import JWTBearer
 
 __all__ = ["JWTToken"]
@@ -41,15 +39,15 @@ class JWTToken(JWTBearer):
         self.auto_error = auto_error
         self.model = APIKey(**{"in": APIKeyIn.header}, name=name)  # type: ignore[arg-type,assignment]
 
-    async def __call__(self, request: Request, security_scopes: SecurityScopes) -> Access | None:  # type: ignore[override]
+    def credentials(self, request: Request) -> str | None:
+        """The token of the header, with or without ``Bearer``; None without one when
+        ``auto_error`` is off, else 401."""
         token = request.headers.get(self.header, "").strip()
         if token[:7].lower() == "bearer ":
             token = token[7:].strip()
         if not token and not self.auto_error:
             return None
         if not token:
-            raise self.unauthorized(f"Not authenticated: send the token in the {self.header} header.")
-        return await self.verify(token, security_scopes)
-
-    def unauthorized(self, detail: str) -> HTTPException:
-        return HTTPException(401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(401, detail=f"Not authenticated: send the token in the {self.header} header.",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return token

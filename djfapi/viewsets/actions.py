@@ -24,6 +24,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from djfapi.permissions.access import ScopeList, scope_tuple
+
 __all__ = ["ExtraAction", "action"]
 
 _MARK = "_djfapi_action"
@@ -52,7 +54,7 @@ def action(
     detail: bool,
     methods: Sequence[str] = ("get",),
     path: str | None = None,
-    scopes: Sequence[str] | None = None,
+    scopes: ScopeList | None = None,
     response_model: Any = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a viewset method as an extra route at ``<prefix>[/{id}]/<path>``."""
@@ -63,7 +65,7 @@ def action(
             detail=detail,
             methods=tuple(method.upper() for method in methods),
             path=(path or func.__name__).strip("/"),
-            scopes=tuple(scopes) if scopes is not None else None,
+            scopes=scope_tuple(scopes, "@action", "scopes") if scopes is not None else None,
             response_model=response_model,
             func=func,
         ))

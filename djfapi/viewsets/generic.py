@@ -7,14 +7,14 @@ and drops it. Class state is never changed per call.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any, ClassVar
 
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models, transaction
 from django.db import router as db_router
-from django.db.models import QuerySet
+from django.db.models import ForeignObjectRel, QuerySet
 from django.http import Http404
 from pydantic import BaseModel
 from starlette.requests import Request
@@ -27,15 +27,16 @@ from djfapi.permissions.base import BasePermission, as_permission
 from djfapi.permissions.jwt import JWTBearer
 from djfapi.schemas import OrmWriter, Schemas, partial_schema, query_plan, server_owned_fields
 from djfapi.schemas.fields import unpermitted_fields
-from djfapi.schemas.writing import concrete_field, tenant_lookup
+from djfapi.schemas.writing import NestedRows, concrete_field, tenant_lookup
 
-__all__ = ["GenericViewSet"]
+__all__ = ["GenericViewSet", "declared_tenant_path"]
 
 
 class GenericViewSet:
     """State and hooks shared by every action; mixins add the actions themselves."""
 
     model: ClassVar[type[models.Model] | None] = None
+    queryset: ClassVar[QuerySet[Any] | None] = None
     schemas: ClassVar[Schemas] = Schemas()
     lookup_field: ClassVar[str] = "pk"
     lookup_url_kwarg: ClassVar[str | None] = None
@@ -55,6 +56,7 @@ class GenericViewSet:
     cache_control: ClassVar[str | None] = None
     aggregate_fields: ClassVar[Sequence[str]] = ()
     aggregate_group_by: ClassVar[Sequence[str]] = ()
+    extra_query_params: ClassVar[Sequence[str]] = ()
 
     def __init__(
         self,
@@ -69,6 +71,8 @@ class GenericViewSet:
         nested_action: str | None = None,
         required_scopes: tuple[str, ...] | None = None,
         query: ListQuery | None = None,
+        nested_rows: Callable[[GenericViewSet, models.Model, ForeignObjectRel], NestedRows | None]
+        | None = None,
     ) -> None:
         self.request = request
         self.action = action
@@ -79,6 +83,8 @@ class GenericViewSet:
         self.nested_action = nested_action
         self.required_scopes = required_scopes
         self.query = query or ListQuery()
+        self.body_loc: tuple[Any, ...] = ("body",)  # where in the request body this viewset writes
+        self._nested_rows = nested_rows
         if parent_lookup_field is not None:
             self.parent_lookup_field = parent_lookup_field
 
@@ -86,12 +92,25 @@ class GenericViewSet:
 
     @classmethod
     def get_model(cls) -> type[models.Model]:
-        """Defaults to ``cls.model``; raises ImproperlyConfigured when it is not set."""
-        if cls.model is None or not issubclass(cls.model, models.Model):
+        """Defaults to ``cls.model``, else the model of ``cls.queryset``; raises
+        ImproperlyConfigured when neither is set (or they disagree)."""
+        queryset_model = cls.queryset.model if isinstance(cls.queryset, QuerySet) else None
+        if cls.queryset is not None and queryset_model is None:
             raise ImproperlyConfigured(
-                f"{cls.__name__}.model must be a Django model class, e.g. `model = Company`."
+                f"{cls.__name__}.queryset must be a QuerySet, e.g. `queryset = Company.objects.all()`."
             )
-        return cls.model
+        model = cls.model or queryset_model
+        if model is None or not (isinstance(model, type) and issubclass(model, models.Model)):
+            raise ImproperlyConfigured(
+                f"{cls.__name__}.model must be a Django model class, e.g. `model = Company` "
+                "(or set `queryset = Company.objects.filter(...)`)."
+            )
+        if queryset_model is not None and queryset_model is not model:
+            raise ImproperlyConfigured(
+                f"{cls.__name__}.queryset is of {queryset_model.__name__} but model is "
+                f"{model.__name__}; drop model, or make them agree."
+            )
+        return model
 
     @classmethod
     def get_lookup_url_kwarg(cls) -> str:
@@ -159,6 +178,12 @@ class GenericViewSet:
         return _ordering(cls)  # type: ignore[arg-type]
 
     @classmethod
+    def get_extra_query_params(cls) -> Sequence[str]:
+        """Defaults to ``cls.extra_query_params``: query parameters your hooks read from
+        ``self.request.query_params`` themselves; any other undeclared one is a 422."""
+        return cls.extra_query_params
+
+    @classmethod
     def get_pagination_class(cls) -> type[BasePagination]:
         """Defaults to ``cls.pagination_class``; ``None`` there means :class:`NoPagination`."""
         return cls.pagination_class or NoPagination
@@ -191,9 +216,11 @@ class GenericViewSet:
     # -- hooks run during a call -------------------------------------------------------------
 
     def get_queryset(self) -> QuerySet[Any]:
-        """All rows of ``model``, limited to the parent's when nested, with the related rows the
-        response reads fetched up front; override to narrow further."""
-        queryset = self.get_model()._default_manager.all()
+        """``cls.queryset`` (evaluated afresh for each call, as in DRF) or all rows of ``model``,
+        limited to the parent's when nested and to the caller's tenant, with the related rows
+        the response reads fetched up front; override to narrow further."""
+        base = self.queryset if self.queryset is not None else self.get_model()._default_manager
+        queryset = base.all()
         if self.parent is not None and self.parent_lookup_field:
             queryset = queryset.filter(**{self.parent_lookup_field: self.parent})
         tenant_field = self.get_tenant_field()
@@ -214,11 +241,7 @@ class GenericViewSet:
     def get_tenant_field(self) -> str | None:
         """Where the model keeps the tenant: ``tenant_field`` itself, or a path to it through
         ForeignKeys (``company__tenant_id`` for a department); rows are limited to the caller's."""
-        if self.tenant_field is None:
-            return None
-        if "__" in self.tenant_field:
-            return self.tenant_field
-        return tenant_lookup(self.get_model(), self.tenant_field)  # type: ignore[arg-type]
+        return declared_tenant_path(type(self))
 
     def set_tenant(self, instance: models.Model) -> None:
         """Set the caller's tenant on a new ``instance`` whose model has the tenant field."""
@@ -309,7 +332,21 @@ class GenericViewSet:
 
     def get_writer(self) -> OrmWriter:
         """What writes bodies onto instances, checking ids with ``get_reference_queryset``."""
-        return OrmWriter(self.get_reference_queryset, self.set_tenant, self.tenant_field)
+        return OrmWriter(self.get_reference_queryset, self.set_nested_server_owned_fields,
+                         self.tenant_field, rows_for=self.get_nested_rows)
+
+    def get_nested_rows(self, instance: models.Model, relation: ForeignObjectRel) -> NestedRows | None:
+        """How the rows of a nested list in this viewset's body are written: through the viewset
+        registered for them below this one (its scopes, permissions and hooks), or, when there
+        is none (None), by this viewset's rules with :meth:`set_nested_server_owned_fields`."""
+        return self._nested_rows(self, instance, relation) if self._nested_rows is not None else None
+
+    def set_nested_server_owned_fields(self, instance: models.Model) -> None:
+        """Stamp what the server owns on a nested row saved through this viewset's body that no
+        viewset of its own is registered for (new rows: ``instance._state.adding``). Defaults
+        to the caller's tenant on new rows; override to set a creator or a timestamp."""
+        if instance._state.adding:
+            self.set_tenant(instance)
 
     def check_body_scopes(self, data: BaseModel | list[BaseModel]) -> None:
         """Raise PermissionDenied (403) when the body sets a field whose scopes the caller lacks."""
@@ -320,12 +357,24 @@ class GenericViewSet:
             raise PermissionDenied(f"Setting {', '.join(denied)} needs a scope you do not hold.")
 
     def validate_instance(self, instance: models.Model) -> None:
-        """Model validation before a save: 422 for invalid values, 409 for uniqueness."""
-        self.get_writer().validate(instance)
+        """Model validation before a save: 422 for invalid values, 409 for uniqueness, located
+        at ``self.body_loc`` (``["body", "reviews", 0]`` for a nested row)."""
+        self.get_writer().validate(instance, loc=self.body_loc)
 
     def atomic(self) -> transaction.Atomic:
         """A transaction on the database ``model`` is written to; every write runs in one."""
         return transaction.atomic(using=db_router.db_for_write(self.get_model()))
+
+
+@cache
+def declared_tenant_path(viewset: type[GenericViewSet]) -> str | None:
+    """Where rows of ``viewset``'s model keep their tenant (``tenant_id``, ``company__tenant_id``),
+    as ``tenant_field`` declares it; None when tenancy does not apply to the model."""
+    if viewset.tenant_field is None:
+        return None
+    if "__" in viewset.tenant_field:
+        return viewset.tenant_field
+    return tenant_lookup(viewset.get_model(), viewset.tenant_field)
 
 
 @cache

@@ -68,3 +68,30 @@ class TagFactory(factory.django.DjangoModelFactory):
 
     tenant_id = "tenant-a"
     label = factory.Sequence(lambda n: f"tag-{n}")
+
+
+class AuthorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Author
+
+    tenant_id = "tenant-a"
+    name = factory.Sequence(lambda n: f"Author {n}")
+    created_by = "alice"
+
+
+class BookFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Book
+
+    author = factory.SubFactory(AuthorFactory)
+    title = factory.Sequence(lambda n: f"Book {n}")
+    created_by = "alice"
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Review
+
+    book = factory.SubFactory(BookFactory)
+    text = factory.Sequence(lambda n: f"Review {n}")
+    created_by = "alice"

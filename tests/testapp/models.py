@@ -153,3 +153,44 @@ class CompanyCostcenter(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+
+# A library, three levels deep, each level with its own scopes and an `own` selector by
+# creator: the shape in which a child route could once show what its parent hid.
+
+
+class Author(models.Model):
+    tenant_id = models.CharField(max_length=64, db_index=True)
+    name = models.CharField(max_length=100)
+    created_by = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+
+
+class Book(models.Model):
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="books")
+    title = models.CharField(max_length=100)
+    created_by = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+
+
+class Review(models.Model):
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="reviews")
+    text = models.CharField(max_length=200)
+    stars = models.PositiveSmallIntegerField(default=3)
+    created_by = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=10, default="active")
+
+    class Meta:
+        ordering = ["id"]
+
+
+class Comment(models.Model):
+    """Below a review, registered as no route of its own: written only through a review's body."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="comments")
+    text = models.CharField(max_length=200)
+    created_by = models.CharField(max_length=64, blank=True, default="")

@@ -1,0 +1,160 @@
+"""A child route is never wider than its parents: each ancestor is looked up as a retrieve of
+its own (its scopes, its `own` selector, its tenancy), and a parent's body never writes a
+nested row its caller could not write through the child's own route."""
+
+import pytest
+
+from djfapi.exceptions import ImproperlyConfigured
+from djfapi.testing import Client
+from tests.testapp import library, models
+from tests.testapp.factories import AuthorFactory, BookFactory, ReviewFactory
+
+READ_ANY = ["library.authors.read.any", "library.books.read.any", "library.reviews.read.any"]
+
+
+@pytest.fixture
+def shelf():
+    """Alice's author and book with Bob's review on it, and a book of Bob's."""
+    author = AuthorFactory(tenant_id="tenant-a", created_by="alice")
+    book = BookFactory(author=author, created_by="alice")
+    review = ReviewFactory(book=book, created_by="bob", text="Bob liked it")
+    bobs_book = BookFactory(author=author, created_by="bob")
+    return author, book, review, bobs_book
+
+
+@pytest.fixture
+def client(library_app):
+    return Client(library_app)
+
+
+def reviews_of(author, book):
+    return f"/api/authors/{author.id}/books/{book.id}/reviews"
+
+
+def test_an_own_selector_on_the_parent_holds_for_its_children(client, shelf):
+    author, book, _, bobs_book = shelf
+    client.authenticate(["library.authors.read.any", "library.books.read.own", "library.reviews.read.any"],
+                        tenant="tenant-a", user="bob")
+    assert client.get(f"/api/authors/{author.id}/books/{book.id}").status_code == 404  # Alice's book
+    assert client.get(reviews_of(author, book)).status_code == 404  # so its reviews too
+    assert client.get(f"{reviews_of(author, book)}/{shelf[2].id}").status_code == 404
+    assert client.get(reviews_of(author, bobs_book)).status_code == 200  # Bob's own book
+
+
+def test_a_child_scope_alone_reaches_no_child(client, shelf):
+    author, book, review, _ = shelf
+    client.authenticate(["library.reviews.read.any", "library.reviews.update.any"], tenant="tenant-a")
+    for method, path in (("GET", reviews_of(author, book)), ("GET", f"{reviews_of(author, book)}/{review.id}"),
+                         ("PATCH", f"{reviews_of(author, book)}/{review.id}")):
+        response = client.request(method, path, json={"text": "x"} if method == "PATCH" else None)
+        assert response.status_code == 403, (method, path, response.text)
+        assert "library.authors.read" in response.json()["detail"]
+    assert models.Review.objects.get().text == "Bob liked it"
+
+
+def test_each_ancestor_needs_its_own_read_scope(client, shelf):
+    author, book, _, _ = shelf
+    client.authenticate(["library.authors.read.any", "library.reviews.read.any"], tenant="tenant-a")
+    response = client.get(reviews_of(author, book))
+    assert response.status_code == 403
+    assert response.json()["detail"] == ("The token holds none of the scopes needed to read the parent "
+                                         "book: library.books.read.any, library.books.read.own.")
+    client.authenticate(READ_ANY, tenant="tenant-a")
+    assert [r["text"] for r in client.get(reviews_of(author, book)).json()["items"]] == ["Bob liked it"]
+
+
+def test_ancestors_see_their_own_scope_not_the_childs(shelf):
+    seen = []
+
+    class Books(library.BookViewSet):
+        def get_queryset(self):
+            seen.append((self.action, self.nested_action, str(self.access.scope)))
+            return super().get_queryset()
+
+    author, book, _, _ = shelf
+    client = Client(library.create_app(library.build_router(books=Books))).authenticate(
+        ["library.authors.read.any", "library.books.read.own", "library.reviews.read.any"],
+        tenant="tenant-a", user="alice")
+    assert client.get(reviews_of(author, book)).status_code == 200
+    assert seen == [("retrieve", "list", "library.books.read.own")]
+
+
+def test_the_opt_out_waives_parents_scopes_but_not_tenancy(shelf):
+    author, book, _, _ = shelf
+    AuthorFactory(tenant_id="tenant-b")
+    client = Client(library.create_app(library.build_router(check_parent_scopes=False)))
+    client.authenticate(["library.reviews.read.any"], tenant="tenant-a")
+    assert client.get(reviews_of(author, book)).status_code == 200
+    client.authenticate(["library.reviews.read.any"], tenant="tenant-b")
+    assert client.get(reviews_of(author, book)).status_code == 404
+
+
+def test_the_opt_out_is_only_for_nested_registrations():
+    router = library.build_router()
+    with pytest.raises(ImproperlyConfigured, match="only a nested registration"):
+        router.register("more-authors", library.AuthorViewSet, basename="more",
+                        check_parent_scopes=False)
+
+
+# -- nested writes ---------------------------------------------------------------------------
+
+BOOK_WRITER = ["library.authors.read.any", "library.books.read.any", "library.books.create",
+               "library.books.update.any"]
+
+
+def test_nested_creates_need_the_childs_create_scope_and_run_its_hooks(client, shelf):
+    author = shelf[0]
+    body = {"title": "New", "reviews": [{"text": "Great", "comments": [{"text": "Agreed"}]}]}
+    books = f"/api/authors/{author.id}/books"
+    client.authenticate(BOOK_WRITER, tenant="tenant-a", user="carol")
+    response = client.post(books, json=body)
+    assert response.status_code == 403, response.text
+    assert "library.reviews.create" in response.json()["detail"]
+    assert not models.Book.objects.filter(title="New").exists()
+
+    client.authenticate([*BOOK_WRITER, "library.reviews.create"], tenant="tenant-a", user="carol")
+    response = client.post(books, json=body)
+    assert response.status_code == 201, response.text
+    review = models.Review.objects.get(text="Great")
+    assert (review.book.created_by, review.created_by) == ("carol", "carol")  # perform_create ran
+    assert review.comments.get().created_by == "carol"  # set_nested_server_owned_fields ran
+    assert response.json()["reviews"][0]["created_by"] == "carol"
+
+
+def test_a_put_cannot_delete_or_change_rows_the_child_route_would_not(client, shelf):
+    author, book, review, _ = shelf
+    path = f"/api/authors/{author.id}/books/{book.id}"
+    client.authenticate(BOOK_WRITER, tenant="tenant-a", user="alice")
+    response = client.put(path, json={"title": "Renamed", "reviews": []})  # would delete Bob's
+    assert response.status_code == 403, response.text
+    assert "library.reviews.delete.any" in response.json()["detail"]
+    client.authenticate([*BOOK_WRITER, "library.reviews.update.own", "library.reviews.delete.any"],
+                        tenant="tenant-a", user="alice")
+    response = client.put(path, json={"title": "Renamed", "reviews": [{"id": review.id, "text": "Mine now"}]})
+    assert response.status_code == 403, response.text
+    assert response.json()["detail"] == f"You may not change review {review.id} (body.reviews.0)."
+    assert models.Review.objects.get().text == "Bob liked it"
+    assert models.Book.objects.get(pk=book.pk).title == book.title  # nothing half-written
+
+
+def test_a_put_without_the_list_leaves_it_and_one_with_rights_synchronises_it(client, shelf):
+    author, book, review, _ = shelf
+    path = f"/api/authors/{author.id}/books/{book.id}"
+    client.authenticate(BOOK_WRITER, tenant="tenant-a", user="alice")
+    response = client.put(path, json={"title": "Renamed"})
+    assert response.status_code == 200, response.text
+    assert [r["id"] for r in response.json()["reviews"]] == [review.id]  # not sent: untouched
+    client.authenticate([*BOOK_WRITER, "library.reviews.update.any", "library.reviews.delete.any",
+                         "library.reviews.create"], tenant="tenant-a", user="alice")
+    response = client.put(path, json={"title": "Renamed", "reviews": [{"text": "Fresh"}]})
+    assert response.status_code == 200, response.text
+    assert [(r.text, r.created_by) for r in models.Review.objects.all()] == [("Fresh", "alice")]
+
+
+def test_nested_validation_errors_point_into_the_body(client, shelf):
+    author = shelf[0]
+    client.authenticate([*BOOK_WRITER, "library.reviews.create"], tenant="tenant-a", user="carol")
+    response = client.post(f"/api/authors/{author.id}/books",
+                           json={"title": "T", "reviews": [{"text": "ok"}, {"text": "x" * 201}]})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", "reviews", 1, "text"]
