@@ -174,6 +174,9 @@ class ChildRows:
         if action not in self.viewsets:
             method, detail = _NESTED_ACTIONS[action]
             registration = self.registration
+            if not self.routed(action):
+                raise PermissionDenied(f"{self.denial(action, None).split(' needs ')[0]} is not allowed: "
+                                       f"the route of {self.noun} has no {action}.")
             required = registration.required_scopes(action, methods=(method,), detail=detail)
             access = self.access
             if access is not None and registration.security is not None:
@@ -187,11 +190,20 @@ class ChildRows:
             self.viewsets[action] = viewset
         return self.viewsets[action]
 
+    @property
+    def noun(self) -> str:
+        return str(self.registration.viewset.get_model()._meta.verbose_name_plural)
+
+    def routed(self, action: str) -> bool:
+        """Whether the child's own route offers ``action`` (its method, and its schema if any)."""
+        viewset = self.registration.viewset
+        has_schema = action == "destroy" or viewset.get_schema(action) is not None
+        return callable(getattr(viewset, action, None)) and has_schema
+
     def denial(self, action: str, required: tuple[str, ...] | None) -> str:
-        noun = self.registration.viewset.get_model()._meta.verbose_name_plural
         verb = {"create": "Creating", "update": "Changing", "destroy": "Deleting"}[action]
         needs = f"one of the scopes {', '.join(required)}" if required else "a scope no one is granted"
-        return f"{verb} {noun} through this body needs {needs}."
+        return f"{verb} {self.noun} through this body needs {needs}."
 
     def check_row(self, action: str, row: models.Model, loc: tuple[Any, ...]) -> GenericViewSet:
         """The child's viewset for ``action`` on the existing ``row``, which it must be able to see."""
@@ -213,6 +225,7 @@ class ChildRows:
         return self.viewset("create" if row._state.adding else "update").get_server_owned_fields()
 
     def save(self, row: models.Model, item: Any, loc: tuple[Any, ...]) -> None:
+        viewset: Any  # with the mixins' perform_* hooks, as routed() made sure
         if row._state.adding:
             viewset = self.viewset("create")
             viewset.body_loc = loc
@@ -225,7 +238,8 @@ class ChildRows:
         viewset.get_writer().write_nested(row, item, loc=loc)
 
     def delete(self, row: models.Model, loc: tuple[Any, ...]) -> None:
-        self.check_row("destroy", row, (*loc, row.pk)).perform_destroy(row)
+        viewset: Any = self.check_row("destroy", row, loc)
+        viewset.perform_destroy(row)
 
 
 def _run(viewset: GenericViewSet, call: Call) -> Any:

@@ -68,7 +68,7 @@ def query_names(dependant: Dependant, extra: Iterable[str] = ()) -> QueryNames:
         current = pending.pop()
         pending.extend(current.dependencies)
         for param in current.query_params:
-            annotation = param.field_info.annotation
+            annotation: Any = param.field_info.annotation
             if is_model(annotation):  # a pydantic model of query parameters
                 fields = [(info.alias or name, info) for name, info in annotation.model_fields.items()]
             else:

@@ -44,8 +44,8 @@ def test_an_own_selector_on_the_parent_holds_for_its_children(client, shelf):
 def test_a_child_scope_alone_reaches_no_child(client, shelf):
     author, book, review, _ = shelf
     client.authenticate(["library.reviews.read.any", "library.reviews.update.any"], tenant="tenant-a")
-    for method, path in (("GET", reviews_of(author, book)), ("GET", f"{reviews_of(author, book)}/{review.id}"),
-                         ("PATCH", f"{reviews_of(author, book)}/{review.id}")):
+    one = f"{reviews_of(author, book)}/{review.id}"
+    for method, path in (("GET", reviews_of(author, book)), ("GET", one), ("PATCH", one)):
         response = client.request(method, path, json={"text": "x"} if method == "PATCH" else None)
         assert response.status_code == 403, (method, path, response.text)
         assert "library.authors.read" in response.json()["detail"]
@@ -158,3 +158,23 @@ def test_nested_validation_errors_point_into_the_body(client, shelf):
                            json={"title": "T", "reviews": [{"text": "ok"}, {"text": "x" * 201}]})
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == ["body", "reviews", 1, "text"]
+
+
+def test_a_child_route_without_create_lets_no_body_create_one(shelf):
+    from djfapi import ReadOnlyModelViewSet, Router
+
+    class ReadOnlyReviews(ReadOnlyModelViewSet):
+        model = models.Review
+        schemas = library.ReviewViewSet.schemas
+        security, scopes = library.token, library.scopes("reviews")
+
+    router = Router()
+    router.register("authors", library.AuthorViewSet)
+    router.register("books", library.BookViewSet, parent=library.AuthorViewSet)
+    router.register("reviews", ReadOnlyReviews, parent=library.BookViewSet)
+    client = Client(library.create_app(router)).authenticate(library.ALL_SCOPES, tenant="tenant-a")
+    response = client.post(f"/api/authors/{shelf[0].id}/books", json={"title": "T", "reviews": [{"text": "x"}]})
+    assert response.status_code == 403
+    assert response.json()["detail"] == "Creating reviews through this body is not allowed: the route of " \
+                                         "reviews has no create."
+    assert not models.Book.objects.filter(title="T").exists()

@@ -202,3 +202,35 @@ def test_openapi_documents_scheme_scopes_and_errors():
     assert schema["paths"]["/api/companies/{company_id}/archive"]["post"]["security"] == [
         {"JWTBearer": ["business.companies.update.any"]}]
     assert TeamFactory  # factories used by neighbouring tests
+
+
+# -- an empty list is not "any token" ---------------------------------------------------------
+
+@pytest.mark.parametrize("make", [lambda: Scopes(delete=[]), lambda: Scopes(get=["a.b.c"], archive=()),
+                                  lambda: action(detail=True, methods=["post"], scopes=[])])
+def test_an_empty_scope_list_is_refused_saying_what_to_write(make):
+    from djfapi.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match=r"=\[\]\) grants nothing: leave .* out to deny it, "
+                                                   r"or write .*=ANY_VALID_TOKEN\)"):
+        make()
+
+
+def test_any_valid_token_is_said_explicitly():
+    from djfapi.permissions import ANY_VALID_TOKEN
+
+    class OpenDeleteTags(secured.TagViewSet):
+        scopes = Scopes(get=["business.tags.read.any"], delete=ANY_VALID_TOKEN)
+
+    router = Router()
+    router.register("tags", OpenDeleteTags)
+    app = FastAPI()
+    app.include_router(router, prefix="/api")
+    client = Client(app)
+    tag = TagFactory(tenant_id="tenant-a")
+    assert client.delete(f"/api/tags/{tag.id}").status_code == 401
+    client.authenticate(["unrelated.scope.read"], tenant="tenant-a")
+    assert client.get("/api/tags").status_code == 403
+    assert client.delete(f"/api/tags/{tag.id}").status_code == 204
+    assert app.openapi()["paths"]["/api/tags/{tag_id}"]["delete"]["description"] == "Needs a valid token."
+    assert repr(OpenDeleteTags.scopes) == "Scopes(get=['business.tags.read.any'], delete=ANY_VALID_TOKEN)"

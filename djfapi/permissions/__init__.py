@@ -11,12 +11,13 @@ with ``&``, ``|`` and ``~`` — run inside the request's ORM hop::
         permission_classes = [IsOwner | IsStaff]
 """
 
-from djfapi.permissions.access import Access, AccessScope, AccessToken, Scopes
+from djfapi.permissions.access import ANY_VALID_TOKEN, Access, AccessScope, AccessToken, Scopes
 from djfapi.permissions.base import AllowAny, BasePermission
 from djfapi.permissions.classes import DjangoModelPermissions, HasScopes, IsAuthenticated
 from djfapi.permissions.jwt import JWTBearer
 
 __all__ = [
+    "ANY_VALID_TOKEN",
     "Access",
     "AccessScope",
     "AccessToken",

@@ -124,7 +124,9 @@ def unpermitted_fields(data: BaseModel, held: Collection[str], prefix: str = "")
     """The fields ``data`` sets (nested included) whose scopes ``held`` has none of."""
     denied = []
     for name in data.model_fields_set:
-        info = type(data).model_fields[name]
+        info = type(data).model_fields.get(name)
+        if info is None:  # an extra of a schema with extra="allow": not written, so not checked
+            continue
         scopes = field_scopes(info)
         if scopes is not None and not set(scopes) & set(held):
             denied.append(prefix + name)

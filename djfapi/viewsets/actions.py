@@ -57,7 +57,9 @@ def action(
     scopes: ScopeList | None = None,
     response_model: Any = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Mark a viewset method as an extra route at ``<prefix>[/{id}]/<path>``."""
+    """Mark a viewset method as an extra route at ``<prefix>[/{id}]/<path>``. ``scopes``
+    grant it when the viewset's ``Scopes`` do not name it (``ANY_VALID_TOKEN``: any token)."""
+    granting = scope_tuple(scopes, "@action", "scopes") if scopes is not None else None
 
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
         setattr(func, _MARK, ExtraAction(
@@ -65,7 +67,7 @@ def action(
             detail=detail,
             methods=tuple(method.upper() for method in methods),
             path=(path or func.__name__).strip("/"),
-            scopes=scope_tuple(scopes, "@action", "scopes") if scopes is not None else None,
+            scopes=granting,
             response_model=response_model,
             func=func,
         ))

@@ -366,7 +366,6 @@ class GenericViewSet:
         return transaction.atomic(using=db_router.db_for_write(self.get_model()))
 
 
-@cache
 def declared_tenant_path(viewset: type[GenericViewSet]) -> str | None:
     """Where rows of ``viewset``'s model keep their tenant (``tenant_id``, ``company__tenant_id``),
     as ``tenant_field`` declares it; None when tenancy does not apply to the model."""
@@ -374,7 +373,7 @@ def declared_tenant_path(viewset: type[GenericViewSet]) -> str | None:
         return None
     if "__" in viewset.tenant_field:
         return viewset.tenant_field
-    return tenant_lookup(viewset.get_model(), viewset.tenant_field)
+    return tenant_lookup(viewset.get_model(), viewset.tenant_field)  # type: ignore[arg-type]
 
 
 @cache

@@ -1,0 +1,184 @@
+"""Nothing a client sends is silently ignored: an unknown query parameter, an unsupported
+lookup, a repeated scalar and an unknown body field are each a 422 naming it, with nothing
+written; `__in` takes comma-separated values as in django-filter."""
+
+from datetime import datetime
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, ConfigDict
+
+from djfapi import ModelViewSet, Router, Schemas, action
+from tests.testapp import models
+from tests.testapp.factories import CompanyFactory, DepartmentFactory
+
+
+class DepartmentOut(BaseModel):
+    id: int
+    name: str
+
+
+class DepartmentWrite(BaseModel):
+    id: int | None = None
+    name: str
+
+
+class CompanyOut(BaseModel):
+    id: int
+    name: str
+    archived: bool
+    created_at: datetime
+    departments: list[DepartmentOut] = []
+
+
+class CompanyIn(BaseModel):
+    name: str
+    archived: bool = False
+    departments: list[DepartmentWrite] = []
+
+
+class Note(BaseModel):
+    text: str
+
+
+class Loose(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str
+
+
+class CompanyViewSet(ModelViewSet):
+    model = models.Company
+    schemas = Schemas(get=CompanyOut, create=CompanyIn, update=CompanyIn)
+    filter_fields = ["id", "name", "archived", "created_at"]
+    search_fields = ["name"]
+    ordering_fields = ["name"]
+    tenant_field = None
+
+    @action(detail=True, methods=["post"])
+    def note(self, instance, note: Note) -> dict:
+        return {"noted": note.text}
+
+
+class HookedViewSet(CompanyViewSet):
+    extra_query_params = ["mine"]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return queryset.filter(archived=True) if self.request.query_params.get("mine") else queryset
+
+
+class LooseViewSet(ModelViewSet):
+    model = models.Company
+    schemas = Schemas(get=CompanyOut, create=Loose, update=Loose)
+    tenant_field = None
+
+    def perform_create(self, instance):
+        instance.tenant_id = "tenant-a"
+        super().perform_create(instance)
+
+
+@pytest.fixture(scope="module")
+def app():
+    router = Router()
+    router.register("companies", CompanyViewSet)
+    router.register("hooked", HookedViewSet)
+    router.register("loose", LooseViewSet)
+    app = FastAPI()
+    app.include_router(router)
+    return app
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def companies():
+    return [CompanyFactory(name="Ann"), CompanyFactory(name="Bob"), CompanyFactory(name="Cid", archived=True)]
+
+
+UNKNOWN = ["foo=bar", "titel=x", "company__tenant_id=t", "tenant_id=t", "_connector=OR", "_negated=1",
+           "pk__in=1", "name__regex=.*", "name__iexact=ann", "name__contains=a", "name__endswith=n",
+           "created_at__range=2020-01-01", "created_at__week_day=1", "created_at__quarter=1"]
+
+
+@pytest.mark.parametrize("query", UNKNOWN)
+def test_an_unknown_query_parameter_on_a_list_is_422_naming_it(client, companies, query):
+    response = client.get(f"/companies?{query}")
+    assert response.status_code == 422, response.text
+    name = query.split("=")[0]
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["query", name]
+    assert error["type"] == "unknown_parameter"
+    assert "name__icontains" in error["msg"]  # it says what the route accepts
+
+
+@pytest.mark.parametrize("path", ["/companies/{id}", "/companies/{id}/note"])
+def test_unknown_query_parameters_are_refused_on_every_route(client, companies, path):
+    method = "POST" if path.endswith("note") else "GET"
+    response = client.request(method, path.format(id=companies[0].id) + "?verbose=1", json={"text": "x"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "verbose"]
+
+
+def test_a_viewset_may_declare_extra_query_parameters_for_its_hooks(client, companies):
+    assert [c["name"] for c in client.get("/hooked?mine=1").json()["items"]] == ["Cid"]
+    assert client.get("/hooked?theirs=1").status_code == 422
+
+
+def test_a_repeated_scalar_parameter_is_422(client, companies):
+    response = client.get("/companies?name=Ann&name=Bob")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "name"]
+    assert response.json()["detail"][0]["type"] == "repeated_parameter"
+    assert client.get("/companies?limit=1&limit=2").status_code == 422
+
+
+@pytest.mark.parametrize("query", ["name__in=Ann,Cid", "name__in=Ann&name__in=Cid",
+                                   "name__in=Ann,Cid&name__in=Ann", "!name__in=Bob"])
+def test_in_takes_comma_separated_and_repeated_values(client, companies, query):
+    assert [c["name"] for c in client.get(f"/companies?{query}").json()["items"]] == ["Ann", "Cid"]
+
+
+def test_in_of_numbers_splits_too_and_checks_each_value(client, companies):
+    ids = f"{companies[0].id},{companies[2].id}"
+    assert [c["name"] for c in client.get(f"/companies?id__in={ids}").json()["items"]] == ["Ann", "Cid"]
+    response = client.get(f"/companies?id__in={companies[0].id},x")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "id__in", 1]
+
+
+def test_an_unknown_body_field_is_422_naming_it_and_nothing_changes(client, companies):
+    company = companies[0]
+    response = client.patch(f"/companies/{company.id}", json={"nme": "typo"})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == [{"loc": ["body", "nme"], "type": "unknown_field",
+                                          "msg": "Unknown field. This body accepts: archived, created_at, "
+                                                 "departments, id, name."}]
+    response = client.post("/companies", json={"name": "New", "departments": [{"name": "Ops", "budget": 1}]})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "departments", 0, "budget"]
+    assert models.Company.objects.filter(name="New").count() == 0
+    response = client.post(f"/companies/{company.id}/note", json={"text": "hi", "txet": "typo"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "txet"]
+    assert models.Company.objects.get(pk=company.pk).name == "Ann"
+
+
+def test_read_only_fields_sent_back_from_a_get_are_ignored(client, companies):
+    company = companies[0]
+    DepartmentFactory(company=company, name="Ops")
+    body = client.get(f"/companies/{company.id}").json()
+    body["name"] = "Ann 2"
+    response = client.put(f"/companies/{company.id}", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == "Ann 2"
+    assert [d["name"] for d in response.json()["departments"]] == ["Ops"]
+
+
+def test_a_schema_with_extra_allow_takes_anything(client):
+    response = client.post("/loose", json={"name": "Loose", "whatever": 1})
+    assert response.status_code == 201, response.text
