@@ -336,3 +336,27 @@ def test_a_django_filter_filterset_can_replace_the_filters(rows):
     assert bad.json()["detail"][0]["loc"] == ["query", "min_budget"]
     names = {p["name"] for p in app.openapi()["paths"]["/costcenters"]["get"]["parameters"]}
     assert {"min_budget", "kind"} <= names
+
+
+def test_django_filter_range_filters_read_their_suffixed_parameters(rows):
+    import django_filters
+
+    class RangeFilter(django_filters.FilterSet):
+        budget = django_filters.RangeFilter()
+        starts = django_filters.DateFromToRangeFilter(field_name="starts_on")
+
+        class Meta:
+            model = models.Costcenter
+            fields = []
+
+    class Filtered(CostcenterViewSet):
+        filterset_class = RangeFilter
+
+    router = Router()
+    router.register("costcenters", Filtered)
+    app = FastAPI()
+    app.include_router(router)
+    client = Client(app).authenticate([], tenant="tenant-a")
+    assert codes(client.get("/costcenters", params={"budget_min": "200"})) == ["CC2", "DD3"]
+    assert codes(client.get("/costcenters", params={"starts_after": "2026-01-01"})) == ["CC2"]
+    assert client.get("/costcenters", params={"budget_minimum": "200"}).status_code == 422
