@@ -173,7 +173,8 @@ def test_a_child_route_without_create_lets_no_body_create_one(shelf):
     router.register("books", library.BookViewSet, parent=library.AuthorViewSet)
     router.register("reviews", ReadOnlyReviews, parent=library.BookViewSet)
     client = Client(library.create_app(router)).authenticate(library.ALL_SCOPES, tenant="tenant-a")
-    response = client.post(f"/api/authors/{shelf[0].id}/books", json={"title": "T", "reviews": [{"text": "x"}]})
+    body = {"title": "T", "reviews": [{"text": "x"}]}
+    response = client.post(f"/api/authors/{shelf[0].id}/books", json=body)
     assert response.status_code == 403
     assert response.json()["detail"] == "Creating reviews through this body is not allowed: the route of " \
                                          "reviews has no create."
