@@ -1,16 +1,19 @@
 """The demo over real HTTP: its server started as a process (uvicorn on a free loopback port,
-SQLite in a temp dir), driven with httpx, and its /docs rendered by headless Chromium with the
-network closed to everything but loopback."""
+on SQLite in a temp dir, or on a PostgreSQL database of its own in the PostgreSQL run), driven
+with httpx; the tenancy matrix over every route it serves; its /docs rendered by headless
+Chromium with the network closed to everything but loopback."""
 
 import os
 import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -19,10 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "example"
 README = ROOT / "README.md"
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("DJFAPI_TEST_DATABASE") == "postgres",
-    reason="the demo runs on a SQLite database of its own: once per test run is enough",
-)
+ON_POSTGRES = os.environ.get("DJFAPI_TEST_DATABASE") == "postgres"
+TABLES = ("companies_company", "companies_department", "companies_team", "companies_costcenter",
+          "companies_employee")
 
 
 def free_port() -> int:
@@ -32,11 +34,45 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo_database(tmp_path_factory):
+    """The DATABASE_URL of the demo's own database (a SQLite file, or a PostgreSQL database
+    made for the module and dropped after it), and a function that reads every row of it."""
+    if not ON_POSTGRES:
+        path = tmp_path_factory.mktemp("demo-db") / "db.sqlite3"
+
+        def rows(table):
+            with sqlite3.connect(path) as connection:
+                return connection.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()  # noqa: S608
+
+        yield f"sqlite:///{path}", rows
+        return
+    import psycopg
+
+    from tests.settings import DEFAULT_POSTGRES_URL
+
+    server = urlsplit(os.environ.get("DJFAPI_TEST_DATABASE_URL", DEFAULT_POSTGRES_URL))
+    name = f"djfapi_demo_e2e_{os.getpid()}"
+    admin = server._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = server._replace(path=f"/{name}").geturl()
+
+    def rows(table):
+        with psycopg.connect(url) as connection:
+            return connection.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()  # noqa: S608
+
+    yield url, rows
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, demo_database):
     """(base URL, tokens) of a running demo server; stopped after the module."""
     state = tmp_path_factory.mktemp("demo")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DJFAPI_TEST"))}
-    env.update(DEMO_STATE_DIR=str(state), DATABASE_URL=f"sqlite:///{state / 'db.sqlite3'}")
+    env.update(DEMO_STATE_DIR=str(state), DATABASE_URL=demo_database[0])
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=EXAMPLE, env=env, check=True)
     loaded = subprocess.run([*manage, "demo_data"], cwd=EXAMPLE, env=env, check=True,
@@ -145,3 +181,98 @@ def test_the_docs_render_in_a_browser_with_no_network_but_loopback(demo, tmp_pat
         assert summary in dom, summary
     for path in ("/api/companies/{company_id}/departments/{department_id}/teams", "/api/companies"):
         assert f'data-path="{path}"' in dom, path
+
+
+# -- the tenancy matrix over every route the demo serves ---------------------------------------
+
+def example_value(schema, components):
+    """A small valid value of an OpenAPI ``schema`` (required properties only)."""
+    if "$ref" in schema:
+        return example_value(components[schema["$ref"].rsplit("/", 1)[1]], components)
+    if "anyOf" in schema:
+        return example_value(next(s for s in schema["anyOf"] if s.get("type") != "null"), components)
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object":
+        return {name: example_value(schema["properties"][name], components)
+                for name in schema.get("required", [])}
+    if kind == "array":
+        return []
+    return {"string": "intruder", "integer": 1, "number": 1, "boolean": False}.get(kind)
+
+
+def demo_operations(base):
+    """(method, path template, body) for every operation of the demo's OpenAPI under /api."""
+    schema = httpx.get(f"{base}/openapi.json").json()
+    components = schema["components"]["schemas"]
+    operations = []
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            body_schema = (operation.get("requestBody", {}).get("content", {})
+                           .get("application/json", {}).get("schema"))
+            body = example_value(body_schema, components) if body_schema else None
+            operations.append((method.upper(), path, body))
+    return operations
+
+
+def ids_under(http, headers, company_id):
+    """Path values naming tenant A's rows at every depth below ``company_id``."""
+    base = f"/api/companies/{company_id}"
+    department = http.get(f"{base}/departments", headers=headers).json()["items"][0]["id"]
+    return {
+        "company_id": company_id, "department_id": department,
+        "team_id": http.get(f"{base}/departments/{department}/teams", headers=headers).json()["items"][0]["id"],
+        "costcenter_id": http.get(f"{base}/costcenters", headers=headers).json()["items"][0]["id"],
+        "employee_id": http.get(f"{base}/employees", headers=headers).json()["items"][0]["id"],
+        "function": "sum", "field": "budget",
+    }
+
+
+def snapshot(rows):
+    return {table: rows(table) for table in TABLES}
+
+
+def test_no_route_of_the_demo_crosses_tenants_or_reaches_past_an_own_selector(demo, demo_database):
+    base, tokens = demo
+    rows = demo_database[1]
+    admin_a, owner_a, admin_b = (as_(tokens, who) for who in ("TOKEN_A_ADMIN", "TOKEN_A_OWNER", "TOKEN_B_ADMIN"))
+    operations = demo_operations(base)
+    assert len(operations) >= 30  # companies, departments, teams, costcenters, employees, actions
+    with httpx.Client(base_url=base, timeout=10) as http:
+        companies = {c["name"]: c["id"] for c in http.get("/api/companies", headers=admin_a,
+                                                          params={"limit": 100}).json()["items"]}
+        acme, globex = ids_under(http, admin_a, companies["Acme"]), ids_under(http, admin_a, companies["Globex"])
+        checked = 0
+        for method, template, body in operations:
+            if "{" not in template:
+                continue
+            for who, headers, values in (("tenant B", admin_b, acme), ("Alice on Globex", owner_a, globex)):
+                before = snapshot(rows)
+                path = template.format(**values)
+                response = http.request(method, path, headers=headers, json=body)
+                assert response.status_code in (403, 404, 422), (who, method, path, response.text)
+                assert snapshot(rows) == before, (who, method, path)
+                checked += 1
+            if method == "GET":  # Alice reaches what she owns, at every depth
+                response = http.get(template.format(**acme), headers=owner_a)
+                assert response.status_code == 200, (method, template, response.text)
+        assert checked >= 50
+        # Tenant A's names in B's lists and filters, and A's ids in B's bodies: none of them count.
+        for template in {t for m, t, _ in operations if m == "GET" and "{" not in t and "aggregate" not in t}:
+            listed = http.get(template, headers=admin_b, params={"limit": 100}).json()["items"]
+            assert not {c.get("name") for c in listed} & set(companies), template
+        assert http.get("/api/companies", headers=admin_b, params={"name": "Acme"}).json()["items"] == []
+        before = snapshot(rows)
+        created = http.post("/api/companies", headers=admin_b, json={
+            "name": "Intruder", "departments": [{"id": acme["department_id"], "name": "hijacked"}]})
+        assert created.status_code == 201, created.text
+        after = snapshot(rows)
+        assert {table: [r for r in after[table] if r not in before[table]] for table in TABLES} == {
+            "companies_company": [next(r for r in after["companies_company"] if r[0] == created.json()["id"])],
+            "companies_department": [next(r for r in after["companies_department"]
+                                          if r[0] == created.json()["departments"][0]["id"])],
+            "companies_team": [], "companies_costcenter": [], "companies_employee": [],
+        }
+        assert created.json()["departments"][0]["id"] != acme["department_id"]
+        assert "tenant-b" in next(r for r in after["companies_company"] if r[0] == created.json()["id"])
