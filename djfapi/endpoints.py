@@ -72,7 +72,8 @@ def documented_response_model(route: BoundRoute) -> Any:
 
 
 def description(route: BoundRoute) -> str | None:
-    """The operation's description: the action's docstring and the scopes that grant it."""
+    """The operation's description: the action's docstring, the scopes that grant it, and
+    those each ancestor needs to be read."""
     parts = []
     doc = inspect.getdoc(route.extra.func) if route.extra else None
     if doc and "\n" in doc:
@@ -81,6 +82,10 @@ def description(route: BoundRoute) -> str | None:
     if route.registration.security is not None:
         granted = ", ".join(f"`{scope}`" for scope in scopes) if scopes else "a valid token"
         parts.append(f"Scopes: {granted}." if scopes else f"Needs {granted}.")
+    for ancestor in route.ancestors:
+        if ancestor.checks_scopes and ancestor.scopes:
+            noun = ancestor.registration.viewset.get_model()._meta.verbose_name
+            parts.append(f"Reading the parent {noun} needs: {', '.join(f'`{s}`' for s in ancestor.scopes)}.")
     return "\n\n".join(parts) or None
 
 

@@ -199,6 +199,10 @@ def test_openapi_documents_scheme_scopes_and_errors():
         "/api/companies/{company_id}/departments/{department_id}/teams"]["post"]
     assert create_team["security"] == [{"JWTBearer": ["business.companies.update.any",
                                                       "business.companies.update.own"]}]
+    assert create_team["description"] == (  # each ancestor's read scopes, so clients know them
+        "Scopes: `business.companies.update.any`, `business.companies.update.own`.\n\n"
+        f"Reading the parent company needs: `{ANY}`, `{OWN}`.\n\n"
+        f"Reading the parent department needs: `{ANY}`, `{OWN}`.")
     assert schema["paths"]["/api/companies/{company_id}/archive"]["post"]["security"] == [
         {"JWTBearer": ["business.companies.update.any"]}]
     assert TeamFactory  # factories used by neighbouring tests
