@@ -116,19 +116,27 @@ def lookup_parent(registration: Registration, call: Call) -> Any:
     and its object permissions. None at the root."""
     parent = None
     for ancestor in call.route.ancestors:
-        access = call.access_for(ancestor.registration)
-        if access is not None:
-            access = access.for_action(ancestor.scopes or ())
-            # None: Scopes grant nobody a retrieve of it; (): any valid token will do.
-            denied = ancestor.scopes is None or (ancestor.scopes and not access.scopes)
-            if ancestor.checks_scopes and denied:
-                raise PermissionDenied(ancestor.denial)
+        access = granted(call.access_for(ancestor.registration), ancestor.scopes, ancestor.checks_scopes,
+                         ancestor.denial)
         viewset = make_viewset(ancestor.registration, "retrieve", call, access,
                                nested_action=call.route.action, required_scopes=ancestor.scopes)
         viewset.check_permissions()
         viewset.parent = parent
         parent = viewset.get_object()
     return parent
+
+
+def granted(access: Access | None, scopes: tuple[str, ...] | None, checked: bool,
+            denial: Callable[[], str]) -> Access | None:
+    """``access`` as an action granted by ``scopes`` sees it (its ``scope`` among them);
+    PermissionDenied with ``denial()`` when ``checked`` and the caller holds none of them.
+    ``scopes`` None: nothing grants the action; ``()``: any valid token does."""
+    if access is None:
+        return None
+    access = access.for_action(scopes or ())
+    if checked and (scopes is None or (scopes and not access.scopes)):
+        raise PermissionDenied(denial())
+    return access
 
 
 def run_action(call: Call) -> tuple[Any, GenericViewSet]:
@@ -154,6 +162,7 @@ def child_rows(registration: Registration, call: Call, viewset: GenericViewSet, 
 
 # How each kind of change to a nested row is checked: as this action of the child's viewset.
 _NESTED_ACTIONS = {"create": ("POST", False), "update": ("PUT", True), "destroy": ("DELETE", True)}
+_NESTED_VERBS = {"create": "Creating", "update": "Changing", "destroy": "Deleting"}
 
 
 class ChildRows:
@@ -175,15 +184,12 @@ class ChildRows:
             method, detail = _NESTED_ACTIONS[action]
             registration = self.registration
             if not self.routed(action):
-                raise PermissionDenied(f"{self.denial(action, None).split(' needs ')[0]} is not allowed: "
+                raise PermissionDenied(f"{self.doing(action)} through this body is not allowed: "
                                        f"the route of {self.noun} has no {action}.")
             required = registration.required_scopes(action, methods=(method,), detail=detail)
-            access = self.access
-            if access is not None and registration.security is not None:
-                access = access.for_action(required or ())
-                checks = registration.scopes is not None and not registration.checks_scopes_itself
-                if checks and (required is None or (required and not access.scopes)):
-                    raise PermissionDenied(self.denial(action, required))
+            checked = registration.scopes is not None and not registration.checks_scopes_itself
+            access = self.access if registration.security is not None else None
+            access = granted(access, required, checked, lambda: self.denial(action, required))
             viewset = make_viewset(registration, action, self.call, access, required_scopes=required)
             viewset.parent = self.parent
             viewset.check_permissions()
@@ -200,10 +206,12 @@ class ChildRows:
         has_schema = action == "destroy" or viewset.get_schema(action) is not None
         return callable(getattr(viewset, action, None)) and has_schema
 
+    def doing(self, action: str) -> str:
+        return f"{_NESTED_VERBS[action]} {self.noun}"
+
     def denial(self, action: str, required: tuple[str, ...] | None) -> str:
-        verb = {"create": "Creating", "update": "Changing", "destroy": "Deleting"}[action]
         needs = f"one of the scopes {', '.join(required)}" if required else "a scope no one is granted"
-        return f"{verb} {self.noun} through this body needs {needs}."
+        return f"{self.doing(action)} through this body needs {needs}."
 
     def check_row(self, action: str, row: models.Model, loc: tuple[Any, ...]) -> GenericViewSet:
         """The child's viewset for ``action`` on the existing ``row``, which it must be able to see."""

@@ -122,8 +122,8 @@ class Ancestor:
     scopes: tuple[str, ...] | None  # what grants retrieving it: None nothing, () any valid token
     checks_scopes: bool  # False: the child opted out, a permission supplies scopes, or none declared
 
-    @property
     def denial(self) -> str:
+        """What a caller who may not read this ancestor is told (403)."""
         meta = self.registration.viewset.get_model()._meta
         if not self.scopes:
             return f"No scope grants reading the parent {meta.verbose_name} of this route."
