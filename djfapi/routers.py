@@ -31,6 +31,7 @@ from djfapi.permissions.classes import supplies_scopes
 from djfapi.permissions.jwt import JWTBearer
 from djfapi.schemas import check_write_schema
 from djfapi.viewsets.actions import ExtraAction, extra_actions
+from djfapi.viewsets.drf import check_drf_attributes
 from djfapi.viewsets.generic import GenericViewSet, declared_tenant_path
 
 __all__ = ["MODEL_ROUTES", "Ancestor", "BoundRoute", "ModelRoute", "Registration", "Router", "build_routes"]
@@ -232,32 +233,6 @@ def build_routes(registration: Registration) -> list[BoundRoute]:
         *(bind(route) for route in model_routes if route.detail),
         *(route for extra in actions if extra.detail for route in bind_extra(extra)),
     ]
-
-
-# DRF attributes djfapi has no such attribute for, with what to use instead: set on a viewset,
-# they would be ignored silently, so registering one is refused.
-DRF_ATTRIBUTES = {
-    "serializer_class": "schemas = Schemas(get=..., create=..., update=...)",
-    "get_serializer_class": "schemas = Schemas(...) (get_schema()/get_response_schema() to vary them)",
-    "get_serializer": "schemas = Schemas(...)",
-    "filter_backends": "filter_fields, search_fields, ordering_fields or filterset_class",
-    "filterset_fields": "filter_fields = [...]",
-    "throttle_classes": "a throttle in front of the app (djfapi has no throttling yet)",
-    "versioning_class": "one Router per version, included under its own prefix (/v1, /v2)",
-    "lookup_value_regex": "lookup_field: the path value is typed from that model field",
-    "authentication_classes": "security = JWTBearer(...)",
-    "renderer_classes": "responses are JSON from the schemas; an @action may return any JSON",
-    "parser_classes": "bodies are JSON validated by the schemas",
-}
-
-
-def check_drf_attributes(viewset: type[GenericViewSet]) -> None:
-    """Raise ImproperlyConfigured for a DRF attribute that djfapi would otherwise ignore."""
-    for name, instead in DRF_ATTRIBUTES.items():
-        if hasattr(viewset, name):
-            raise ImproperlyConfigured(
-                f"{viewset.__name__}.{name} is a DRF attribute djfapi does not read; use {instead}."
-            )
 
 
 class Router(APIRouter):

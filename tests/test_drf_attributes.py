@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from djfapi import ModelViewSet, Router, Schemas
 from djfapi.exceptions import ImproperlyConfigured
-from djfapi.routers import DRF_ATTRIBUTES
+from djfapi.viewsets.drf import DRF_ATTRIBUTES
 from tests.testapp import models
 from tests.testapp.factories import CompanyFactory, DepartmentFactory
 

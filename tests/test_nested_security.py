@@ -179,3 +179,25 @@ def test_a_child_route_without_create_lets_no_body_create_one(shelf):
     assert response.json()["detail"] == "Creating reviews through this body is not allowed: the route of " \
                                          "reviews has no create."
     assert not models.Book.objects.filter(title="T").exists()
+
+
+def test_an_ancestor_with_a_security_scheme_of_its_own_checks_the_token_too(shelf):
+    from djfapi import Router
+    from djfapi.permissions import JWTBearer
+    from djfapi.permissions.jwt import INVALID_TOKEN
+
+    class AudienceAuthors(library.AuthorViewSet):
+        security = JWTBearer(audience="https://authors.example")
+
+    router = Router()
+    router.register("authors", AudienceAuthors)
+    router.register("books", library.BookViewSet, parent=AudienceAuthors)
+    client = Client(library.create_app(router))
+    author, book, _, _ = shelf
+    path = f"/api/authors/{author.id}/books/{book.id}"
+    client.authenticate(READ_ANY, tenant="tenant-a")  # valid for the books' scheme, not the authors'
+    response = client.get(path)
+    assert response.status_code == 401
+    assert response.json() == {"detail": INVALID_TOKEN}
+    client.authenticate(READ_ANY, tenant="tenant-a", aud="https://authors.example")
+    assert client.get(path).status_code == 200
