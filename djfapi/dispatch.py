@@ -23,7 +23,7 @@ from djfapi.pagination import BasePagination
 from djfapi.permissions.access import Access
 from djfapi.schemas.fields import hidden_fields
 from djfapi.schemas.reading import prepare
-from djfapi.schemas.writing import NestedRows
+from djfapi.schemas.writing import NestedRows, loaded_rows
 from djfapi.signalling import request_signalling
 
 if TYPE_CHECKING:
@@ -227,7 +227,7 @@ class ChildRows:
         return viewset
 
     def existing(self) -> dict[Any, models.Model]:
-        return {obj.pk: obj for obj in getattr(self.parent, self.relation.get_accessor_name()).all()}
+        return loaded_rows(getattr(self.parent, self.relation.get_accessor_name()).all())
 
     def server_owned(self, row: models.Model) -> Collection[str]:
         return self.viewset("create" if row._state.adding else "update").get_server_owned_fields()

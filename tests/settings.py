@@ -65,6 +65,8 @@ else:
             "NAME": str(_folder / "db.sqlite3"),
             "TEST": {"NAME": str(_folder / "test.sqlite3")},
             "CONN_MAX_AGE": 0,
-            "OPTIONS": {"timeout": 20},
+            # Writers take the lock when their transaction begins, so two racing writes queue
+            # instead of one failing with "database is locked" (Django >= 5.1).
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     }

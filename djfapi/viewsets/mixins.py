@@ -8,6 +8,7 @@ from django.db.models import Avg, Count, Max, Min, Sum
 from pydantic import BaseModel
 
 from djfapi.filters import check_aggregate
+from djfapi.schemas.writing import remember_loaded, save_changes
 
 if TYPE_CHECKING:  # mixins are combined with GenericViewSet, which holds the hooks they call
     from djfapi.viewsets.generic import GenericViewSet as _Base
@@ -69,6 +70,7 @@ class UpdateModelMixin(_Base):
         writer = self.get_writer()
         with self.atomic():
             instance = self.get_object()
+            remember_loaded(instance)
             writer.assign(data, instance, partial=partial, exclude=self.get_server_owned_fields())
             self.perform_update(instance)
             writer.write_nested(instance, data, partial=partial)
@@ -80,7 +82,7 @@ class UpdateModelMixin(_Base):
 
     def perform_update(self, instance: Any) -> None:
         self.validate_instance(instance)
-        instance.save()
+        save_changes(instance)  # only the columns that changed; a row deleted meanwhile: 404
 
 
 class DestroyModelMixin(_Base):
@@ -94,8 +96,9 @@ class DestroyModelMixin(_Base):
         if self.delete_status is None:
             instance.delete()
             return
+        remember_loaded(instance)
         setattr(instance, self.status_field, self.delete_status)  # soft delete
-        instance.save(update_fields=[self.status_field])
+        save_changes(instance)
 
 
 AGGREGATES = {"count": Count, "sum": Sum, "avg": Avg, "min": Min, "max": Max}

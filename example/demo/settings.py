@@ -54,7 +54,10 @@ def database(url: str) -> dict:
     """Django's DATABASES entry for a sqlite:/// or postgres:// URL."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path) or ":memory:"}
+        # IMMEDIATE: a writing transaction takes SQLite's lock when it begins, so concurrent
+        # writes wait their turn (up to the timeout) instead of failing with "database is locked".
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path) or ":memory:",
+                "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"}}
     if parts.scheme in ("postgres", "postgresql"):
         return {
             "ENGINE": "django.db.backends.postgresql",

@@ -1,0 +1,99 @@
+"""Writes under concurrency: two PATCHes of different fields both stand, and a PATCH racing a
+DELETE never brings the row back (updates never insert). Requests race for real: each pair is
+sent at once through the ASGI app, whose threadpool runs them on two connections."""
+
+import asyncio
+import threading
+
+import httpx
+import pytest
+from django.db import connection, connections
+from fastapi.testclient import TestClient
+
+from djfapi.testing import Client
+from tests.testapp import library, models
+from tests.testapp.factories import CompanyFactory, DepartmentFactory, ReviewFactory
+
+PAIRS = 40
+
+
+def race(app, pair):
+    """The responses of ``pair(index)`` (requests as (method, path, json)) sent at once, for
+    each of PAIRS indexes in turn."""
+    async def run():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=30) as client:
+            return [await asyncio.gather(*(client.request(method, path, json=body)
+                                           for method, path, body in pair(index)))
+                    for index in range(PAIRS)]
+
+    return asyncio.run(run())
+
+
+def test_patches_of_different_fields_both_stand(app):
+    ids = [CompanyFactory(name=f"Company {i}").id for i in range(PAIRS)]
+    rounds = race(app, lambda i: [("PATCH", f"/api/companies/{ids[i]}", {"name": f"Renamed {i}"}),
+                                  ("PATCH", f"/api/companies/{ids[i]}", {"archived": True})])
+    assert [[response.status_code for response in pair] for pair in rounds] == [[200, 200]] * PAIRS
+    stored = {c.id: (c.name, c.archived) for c in models.Company.objects.all()}
+    lost = [i for i in range(PAIRS) if stored[ids[i]] != (f"Renamed {i}", True)]
+    assert lost == []
+
+
+def test_a_patch_racing_a_delete_never_brings_the_row_back(app):
+    company = CompanyFactory()
+    paths = [f"/api/companies/{company.id}/departments/{DepartmentFactory(company=company).id}"
+             for _ in range(PAIRS)]
+    for patched, deleted in race(app, lambda i: [("PATCH", paths[i], {"name": "patched"}),
+                                                 ("DELETE", paths[i], None)]):
+        assert deleted.status_code == 204
+        assert patched.status_code in (200, 404), patched.text
+    assert list(models.Department.objects.filter(company=company)) == []
+
+
+def deleted_by_another_connection(model):
+    """A ``save`` that first deletes the row from another thread (its own connection, committed
+    at once): a DELETE that wins the race by a hair."""
+    original = model.save
+
+    def save(self, *args, **kwargs):
+        def delete():
+            model.objects.filter(pk=self.pk).delete()
+            connections.close_all()
+
+        thread = threading.Thread(target=delete)
+        thread.start()
+        thread.join()
+        return original(self, *args, **kwargs)
+
+    return save
+
+
+on_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite (IMMEDIATE transactions) lets no DELETE in while the update's transaction is open")
+
+
+@on_postgres
+def test_an_update_of_a_row_deleted_meanwhile_is_404_not_an_insert(app, monkeypatch):
+    department = DepartmentFactory()
+    monkeypatch.setattr(models.Department, "save", deleted_by_another_connection(models.Department))
+    with TestClient(app) as client:
+        response = client.patch(f"/api/companies/{department.company_id}/departments/{department.id}",
+                                json={"name": "patched"})
+    assert response.status_code == 404, response.text
+    assert "deleted meanwhile" in response.json()["detail"]
+    assert not models.Department.objects.filter(pk=department.pk).exists()
+
+
+@on_postgres
+def test_a_nested_row_deleted_meanwhile_is_404_and_nothing_is_written(library_app, monkeypatch):
+    review = ReviewFactory(text="original")
+    book = review.book
+    monkeypatch.setattr(models.Review, "save", deleted_by_another_connection(models.Review))
+    client = Client(library_app, share_connections=False).authenticate(library.ALL_SCOPES, tenant="tenant-a")
+    response = client.put(f"/api/authors/{book.author_id}/books/{book.id}",
+                          json={"title": "Renamed", "reviews": [{"id": review.id, "text": "patched"}]})
+    assert response.status_code == 404, response.text
+    assert models.Book.objects.get(pk=book.pk).title == book.title  # the transaction rolled back
+    assert not models.Review.objects.exists()
