@@ -15,6 +15,7 @@ import pydantic_core
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import ForeignObjectRel
+from django.http import Http404
 from fastapi import Request
 from pydantic import TypeAdapter
 
@@ -121,9 +122,24 @@ def lookup_parent(registration: Registration, call: Call) -> Any:
         viewset = make_viewset(ancestor.registration, "retrieve", call, access,
                                nested_action=call.route.action, required_scopes=ancestor.scopes)
         viewset.check_permissions()
-        viewset.parent = parent
+        viewset.parent, grandparent = parent, parent
         parent = viewset.get_object()
+        if ancestor.inherited_scopes and not visible(
+                ancestor.registration, call, ancestor.inherited_scopes, parent, grandparent):
+            kwarg = viewset.get_lookup_url_kwarg()
+            raise Http404(f"No {parent._meta.verbose_name} with {kwarg} {call.kwargs[kwarg]}.")
     return parent
+
+
+def visible(registration: Registration, call: Call, scopes: tuple[str, ...] | None, obj: models.Model,
+            parent: models.Model | None) -> bool:
+    """Whether ``obj`` is in ``registration``'s ``get_queryset()`` for a caller granted by
+    ``scopes`` (so with the selector of the one they hold), below ``parent``."""
+    access = granted(call.access_for(registration), scopes, False, str)
+    viewset = make_viewset(registration, "retrieve", call, access, nested_action=call.route.action,
+                           required_scopes=scopes)
+    viewset.parent = parent
+    return viewset.get_queryset().filter(pk=obj.pk).exists()
 
 
 def granted(access: Access | None, scopes: tuple[str, ...] | None, checked: bool,
@@ -174,6 +190,7 @@ class ChildRows:
     def __init__(self, registration: Registration, call: Call, parent_viewset: GenericViewSet,
                  parent: models.Model, relation: ForeignObjectRel) -> None:
         self.registration, self.call, self.parent, self.relation = registration, call, parent, relation
+        self.grandparent = parent_viewset.parent
         self.access = parent_viewset.access
         self.viewsets: dict[str, GenericViewSet] = {}
         self.visible: dict[str, set[Any]] = {}
@@ -190,11 +207,31 @@ class ChildRows:
             checked = registration.scopes is not None and not registration.checks_scopes_itself
             access = self.access if registration.security is not None else None
             access = granted(access, required, checked, lambda: self.denial(action, required))
+            self.check_parent(action, required)
             viewset = make_viewset(registration, action, self.call, access, required_scopes=required)
             viewset.parent = self.parent
             viewset.check_permissions()
             self.viewsets[action] = viewset
         return self.viewsets[action]
+
+    def check_parent(self, action: str, required: tuple[str, ...] | None) -> None:
+        """The child's own route would need the caller to read the parent (its retrieve scopes
+        and queryset) and, with scopes inherited from it, to see it under the granting scope's
+        selector (`update.own`): the same holds for a body."""
+        link = self.registration.parent
+        assert link is not None
+        retrieve = link.required_scopes("retrieve")
+        checked = (self.registration.check_parent_scopes and link.scopes is not None
+                   and link.security is not None and not link.checks_scopes_itself)
+        noun = link.viewset.get_model()._meta.verbose_name
+        granted(self.call.access_for(link), retrieve, checked,
+                lambda: f"{self.doing(action)} through this body needs reading the {noun}: "
+                        f"{', '.join(retrieve or ())}.")
+        inherited = required if self.registration.scopes_from is link and required != retrieve else None
+        for scopes in (retrieve, inherited) if inherited else (retrieve,):
+            if not visible(link, self.call, scopes, self.parent, self.grandparent):
+                raise PermissionDenied(f"{self.doing(action)} through this body is not allowed: the "
+                                       f"{noun} is not one the caller could reach them through.")
 
     @property
     def noun(self) -> str:

@@ -72,6 +72,9 @@ class Registration:
     security: JWTBearer | None = field(default=None, repr=False)  # the viewset's or inherited
     scopes: Scopes | None = None  # the viewset's, or the parent's as a child sees them
     check_parent_scopes: bool = True  # False: the documented opt-out of ancestors' scopes
+    # Where ``scopes`` were declared when inherited (the nearest ancestor with Scopes of its
+    # own): a selector of an inherited scope (`update.own`) is about that ancestor's rows.
+    scopes_from: Registration | None = field(default=None, repr=False, compare=False)
     # Registrations nested directly below this one; the router appends them as they register.
     children: list[Registration] = field(default_factory=list, repr=False, compare=False, hash=False)
 
@@ -122,6 +125,9 @@ class Ancestor:
     registration: Registration
     scopes: tuple[str, ...] | None  # what grants retrieving it: None nothing, () any valid token
     checks_scopes: bool  # False: the child opted out, a permission supplies scopes, or none declared
+    # The route's own scopes, when they are this ancestor's, inherited (a department's writes
+    # granted by `companies.update.own`): the row must be visible under them too.
+    inherited_scopes: tuple[str, ...] | None = None
 
     def denial(self) -> str:
         """What a caller who may not read this ancestor is told (403)."""
@@ -155,12 +161,15 @@ class BoundRoute:
     def ancestors(self) -> tuple[Ancestor, ...]:
         """The registrations above this one, root first, each checked as a retrieve of its own."""
         opted_out = not self.registration.check_parent_scopes
-        return tuple(
-            Ancestor(link, link.required_scopes("retrieve"),
-                     checks_scopes=not opted_out and link.scopes is not None
-                     and link.security is not None and not link.checks_scopes_itself)
-            for link in self.registration.chain[:-1]
-        )
+        origin, granting = self.registration.scopes_from, self.required_scopes
+        ancestors = []
+        for link in self.registration.chain[:-1]:
+            scopes = link.required_scopes("retrieve")
+            inherited = granting if link is origin and granting and granting != scopes else None
+            ancestors.append(Ancestor(link, scopes, checks_scopes=not opted_out and link.scopes is not None
+                                      and link.security is not None and not link.checks_scopes_itself,
+                                      inherited_scopes=inherited))
+        return tuple(ancestors)
 
     @functools.cached_property
     def requires_tenant(self) -> bool:
@@ -300,6 +309,7 @@ class Router(APIRouter):
             )
         parent_registration = self._find_parent(viewset, parent) if parent is not None else None
         security, scopes = viewset.get_security(), viewset.get_scopes()
+        scopes_from: Registration | None = None
         if parent_registration is not None:
             basename = basename or f"{parent_registration.basename}-{prefix}"
             parent_lookup_field = viewset.find_parent_lookup_field(
@@ -307,6 +317,7 @@ class Router(APIRouter):
             )
             if security is None and scopes is None and parent_registration.scopes is not None:
                 scopes = parent_registration.scopes.for_child()
+                scopes_from = parent_registration.scopes_from or parent_registration
             security = security or parent_registration.security
         else:
             basename = basename or prefix
@@ -329,6 +340,7 @@ class Router(APIRouter):
         registration = Registration(
             prefix, viewset, basename, parent_registration, parent_lookup_field,
             tuple(tags) if tags is not None else (prefix,), security, scopes, check_parent_scopes,
+            scopes_from,
         )
         self._check(registration, model)
         self.registrations.append(registration)

@@ -201,3 +201,54 @@ def test_an_ancestor_with_a_security_scheme_of_its_own_checks_the_token_too(shel
     assert response.json() == {"detail": INVALID_TOKEN}
     client.authenticate(READ_ANY, tenant="tenant-a", aud="https://authors.example")
     assert client.get(path).status_code == 200
+
+
+# -- a selector of an inherited scope is about the parent's rows --------------------------------
+
+def test_an_inherited_own_write_scope_reaches_only_the_callers_parents(secured_app):
+    from tests.testapp.factories import EmployeeFactory, TeamFactory
+
+    team = TeamFactory(department__company__tenant_id="tenant-a")
+    company, department = team.department.company, team.department
+    EmployeeFactory(company=company, user_id="owner", type="owner")
+    scopes = ["business.companies.read.any", "business.companies.update.own"]
+    base = f"/api/companies/{company.id}"
+    mallory = Client(secured_app).authenticate(scopes, tenant="tenant-a", user="mallory")
+    assert mallory.post(f"{base}/employees", json={"user_id": "mallory", "type": "owner"}).status_code == 404
+    assert mallory.patch(f"{base}/departments/{department.id}", json={"name": "x"}).status_code == 404
+    assert mallory.delete(f"{base}/departments/{department.id}/teams/{team.id}").status_code == 404
+    assert mallory.get(f"{base}/departments/{department.id}/teams/{team.id}").status_code == 200  # read.any
+    assert not models.Employee.objects.filter(user_id="mallory").exists()
+    assert models.Team.objects.filter(pk=team.pk).exists()
+    owner = Client(secured_app).authenticate(scopes, tenant="tenant-a", user="owner")
+    assert owner.patch(f"{base}/departments/{department.id}", json={"name": "x"}).status_code == 200
+    assert owner.delete(f"{base}/departments/{department.id}/teams/{team.id}").status_code == 204
+
+
+def test_a_body_cannot_create_children_of_a_parent_the_caller_could_not_reach():
+    from pydantic import BaseModel
+
+    from djfapi import Router, Schemas
+    from tests.testapp import secured
+
+    class DepartmentIn(BaseModel):
+        name: str
+
+    class CompanyWithDepartments(BaseModel):
+        name: str
+        departments: list[DepartmentIn] = []
+
+    class Companies(secured.CompanyViewSet):
+        schemas = Schemas(get=secured.CompanyOut, create=CompanyWithDepartments, update=secured.CompanyUpdate)
+
+    router = Router()
+    router.register("companies", Companies)
+    router.register("departments", secured.DepartmentViewSet, parent=Companies)
+    client = Client(library.create_app(router)).authenticate(  # read.own: companies alice owns, none yet
+        ["business.companies.create", "business.companies.read.own", "business.companies.update.own"],
+        tenant="tenant-a", user="alice")
+    response = client.post("/api/companies", json={"name": "New", "departments": [{"name": "Ops"}]})
+    assert response.status_code == 403, response.text
+    assert "the company is not one the caller could reach them through" in response.json()["detail"]
+    assert not models.Company.objects.exists()
+    assert client.post("/api/companies", json={"name": "New"}).status_code == 201

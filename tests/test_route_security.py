@@ -176,3 +176,18 @@ def test_the_owner_tenant_with_every_scope_gets_through(request, rows, spec, met
     client = Client(request.getfixturevalue(spec.fixture)).authenticate(spec.all_scopes, tenant="tenant-a")
     response = call(client, method, path, rows)
     assert response.status_code < 300, (method, path, response.status_code, response.text)
+
+
+@pytest.mark.parametrize(("spec", "method", "path"), [p for p in NESTED if p.values[0] is COMPANIES
+                                                      and p.values[1] != "GET"])
+def test_an_inherited_own_write_scope_writes_below_the_callers_parents_only(request, rows, spec, method, path):
+    """Departments, teams and employees take the company's `update` scopes: with `update.own`,
+    only below companies the caller owns, though `read.any` lets them read every one."""
+    scopes = [secured.READ[0], secured.UPDATE[1]]
+    app = request.getfixturevalue(spec.fixture)
+    before = snapshot(spec)
+    stranger = Client(app).authenticate(scopes, tenant="tenant-a", user="stranger")
+    assert call(stranger, method, path, rows).status_code == 404
+    assert snapshot(spec) == before
+    owner = Client(app).authenticate(scopes, tenant="tenant-a", user="owner")
+    assert call(owner, method, path, rows).status_code < 300

@@ -112,7 +112,7 @@ def save_changes(instance: models.Model) -> None:
     if loaded is not None:
         current = _stored_values(instance)
         fields = [field for field in fields if getattr(field, "auto_now", False)
-                  or field.attname in current and current[field.attname] != loaded.get(field.attname)]
+                  or (field.attname in current and current[field.attname] != loaded.get(field.attname))]
     gone = Http404(f"No {instance._meta.verbose_name} with id {instance.pk}: it was deleted meanwhile.")
     if not fields:  # nothing to write; the row must still be there all the same
         if not type(instance)._base_manager.filter(pk=instance.pk).exists():
