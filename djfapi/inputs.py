@@ -87,6 +87,7 @@ class BodyShape:
 
     allowed: frozenset[str] | None
     nested: Mapping[str, BodyShape] = field(default_factory=dict)
+    writable: frozenset[str] = frozenset()  # what the write schema names, for the message
 
     def errors(self, value: Any, loc: tuple[Any, ...] = ("body",)) -> list[dict[str, Any]]:
         """FastAPI-shaped errors for the keys of ``value`` (and of nested objects) not allowed."""
@@ -97,9 +98,10 @@ class BodyShape:
         errors = []
         for key, item in value.items():
             if self.allowed is not None and key not in self.allowed:
-                accepted = ", ".join(sorted(self.allowed))
+                accepted = ", ".join(sorted(self.writable))
                 errors.append({"loc": [*loc, key], "type": "unknown_field",
-                               "msg": f"Unknown field. This body accepts: {accepted}."})
+                               "msg": f"Unknown field. This body writes: {accepted} (the read-only fields "
+                                      "of the response are accepted and ignored)."})
             elif key in self.nested:
                 errors.extend(self.nested[key].errors(item, (*loc, key)))
         return errors
@@ -123,6 +125,7 @@ def body_shape(write: type[BaseModel], read: type[BaseModel] | None = None) -> B
     read_fields = read.model_fields if read is not None else {}
     allowed: set[str] = set()
     nested: dict[str, BodyShape] = {}
+    writable = frozenset(info.alias or name for name, info in write.model_fields.items())
     for name, info in write.model_fields.items():
         keys = _keys(name, info)
         allowed |= keys
@@ -134,4 +137,4 @@ def body_shape(write: type[BaseModel], read: type[BaseModel] | None = None) -> B
             nested.update(dict.fromkeys(keys, shape))
     for name, info in read_fields.items():
         allowed |= _keys(name, info)
-    return BodyShape(frozenset(allowed), nested)
+    return BodyShape(frozenset(allowed), nested, writable)

@@ -180,7 +180,7 @@ def test_the_owner_tenant_with_every_scope_gets_through(request, rows, spec, met
 
 @pytest.mark.parametrize(("spec", "method", "path"), [p for p in NESTED if p.values[0] is COMPANIES
                                                       and p.values[1] != "GET"])
-def test_an_inherited_own_write_scope_writes_below_the_callers_parents_only(request, rows, spec, method, path):
+def test_an_inherited_own_write_scope_writes_below_owned_parents_only(request, rows, spec, method, path):
     """Departments, teams and employees take the company's `update` scopes: with `update.own`,
     only below companies the caller owns, though `read.any` lets them read every one."""
     scopes = [secured.READ[0], secured.UPDATE[1]]

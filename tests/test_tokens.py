@@ -63,6 +63,13 @@ def signed_raw(**claims) -> str:
     return jwt.api_jws.encode(json.dumps(payload).encode(), settings.JWT_PRIVATE_KEY, algorithm="ES512")
 
 
+def test_a_bearer_may_accept_tokens_without_a_user():
+    bearer = JWTBearer(require_sub=False)
+    claims = bearer.decode(make_token(READ, tenant="tenant-a", user=None))
+    bearer.check_claims(claims)  # no error: a service token
+    assert "sub" not in claims
+
+
 BAD_TOKENS = {
     "malformed": lambda: "not.a.token",
     "garbage": lambda: "abc",
@@ -89,6 +96,15 @@ BAD_TOKENS = {
     "iss as a list": lambda: signed_raw(iss=[settings.JWT_ISSUER]),
     "nbf as a string": lambda: make_token(READ, tenant="tenant-a", nbf="now"),
     "no tenant where tenancy applies": lambda: make_token(READ, tenant=None),
+    "tenant with a NUL": lambda: make_token(READ, tenant="tenant-a\x00"),
+    "sub with a NUL": lambda: make_token(READ, tenant="tenant-a", user="u\x00"),
+    "tenant with a lone surrogate": lambda: signed_raw(ten="tenant-\ud800"),
+    "sub with a lone surrogate": lambda: signed_raw(sub="\udfff"),
+    "no sub": lambda: make_token(READ, tenant="tenant-a", user=None),
+    "exp as a numeric string": lambda: signed_raw(exp=str(int(time.time()) + 60)),
+    "exp as true": lambda: signed_raw(exp=True),
+    "nbf as true": lambda: signed_raw(nbf=True),
+    "iat as a string": lambda: signed_raw(iat="0"),
 }
 
 
@@ -100,7 +116,7 @@ def test_bad_tokens_are_one_401_with_a_bearer_challenge(client, name, query_log,
     assert response.status_code == 401, response.text
     assert response.json() == {"detail": INVALID_TOKEN}  # the same body whatever failed
     challenge = 'Bearer error="invalid_token"'
-    if name == "expired":  # told apart in the header alone, so clients know to refresh (RFC 6750)
+    if name in ("expired", "exp as true"):  # told apart in the header alone (RFC 6750); PyJWT reads true as 1
         challenge += ', error_description="The token has expired."'
     assert response.headers["WWW-Authenticate"] == challenge
     assert query_log == []  # refused before any database work

@@ -18,6 +18,7 @@ the scopes that would do.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,13 +43,25 @@ except ImportError:  # pragma: no cover - the `jwt` extra is not installed
     jwt = None  # type: ignore[assignment]
 
 
+def _is_text(value: Any) -> bool:
+    """A non-empty string a database can store: no NUL, no lone surrogate."""
+    if not isinstance(value, str) or not value or "\x00" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class _Rejected(Exception):
     """A token that decoded but whose claims djfapi cannot use; the message is for the log."""
 
 
 class JWTBearer(HTTPBearer):
     """Bearer JWTs verified with PyJWT; key, issuer and algorithms default to Django settings
-    ``JWT_PUBLIC_KEY``, ``JWT_ISSUER`` and ``JWT_ALGORITHMS``."""
+    ``JWT_PUBLIC_KEY``, ``JWT_ISSUER`` and ``JWT_ALGORITHMS``. A token must name its user
+    (``sub``) unless ``require_sub=False``, for service tokens that name none."""
 
     def __init__(
         self,
@@ -60,6 +73,7 @@ class JWTBearer(HTTPBearer):
         scopes_claim: str = "scope",
         tenant_claim: str = "ten",
         scheme_name: str | None = None,
+        require_sub: bool = True,
     ) -> None:
         if jwt is None:
             raise ImproperlyConfigured("JWTBearer needs PyJWT: pip install 'djfapi[jwt]'.")
@@ -81,6 +95,7 @@ class JWTBearer(HTTPBearer):
         self.leeway = leeway
         self.scopes_claim = scopes_claim
         self.tenant_claim = tenant_claim
+        self.require_sub = require_sub
         super().__init__(bearerFormat="JWT", scheme_name=scheme_name, auto_error=True)
 
     def decode(self, token: str) -> dict[str, Any]:
@@ -110,12 +125,21 @@ class JWTBearer(HTTPBearer):
 
     def check_claims(self, claims: dict[str, Any], *, require_tenant: bool = False) -> None:
         """Raise ``_Rejected`` unless the claims djfapi reads have the types they must have:
-        ``sub`` and the tenant claim non-empty strings, the tenant present if ``require_tenant``."""
+        ``sub`` (required unless ``require_sub=False``) and the tenant claim non-empty text
+        (no NUL, valid Unicode), ``exp``/``nbf``/``iat`` finite numbers, the tenant present if
+        ``require_tenant``."""
+        if self.require_sub and claims.get("sub") is None:
+            raise _Rejected("the token has no 'sub' claim")
         for name in ("sub", self.tenant_claim):
             value = claims.get(name)
-            if value is not None and not (isinstance(value, str) and value):
+            if value is not None and not _is_text(value):
                 raise _Rejected(f"the {name!r} claim is {type(value).__name__} {value!r}, "
-                                "not a non-empty string")
+                                "not a non-empty string of valid text")
+        for name in ("exp", "nbf", "iat"):
+            value = claims.get(name)
+            if value is not None and not (isinstance(value, int | float) and not isinstance(value, bool)
+                                          and math.isfinite(value)):
+                raise _Rejected(f"the {name!r} claim is {type(value).__name__} {value!r}, not a number")
         if require_tenant and claims.get(self.tenant_claim) is None:
             raise _Rejected(f"the token has no {self.tenant_claim!r} (tenant) claim, "
                             "and tenancy applies here")

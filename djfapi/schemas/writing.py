@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import DatabaseError, models
+from django.db import DatabaseError, models, transaction
 from django.db.models import ForeignObjectRel, UniqueConstraint
 from django.http import Http404
 from pydantic import BaseModel
@@ -300,7 +300,10 @@ class OrmWriter:
 
 
 def loaded_rows(queryset: models.QuerySet[Any]) -> dict[Any, models.Model]:
-    """The rows of ``queryset`` by pk, each remembered as loaded (see :func:`save_changes`)."""
+    """The rows of ``queryset`` by pk, each remembered as loaded (see :func:`save_changes`) and,
+    inside a transaction, locked until it ends: two requests synchronising one list take turns."""
+    if transaction.get_connection(queryset.db).in_atomic_block:
+        queryset = queryset.select_for_update()
     rows = {}
     for row in queryset:
         remember_loaded(row)
