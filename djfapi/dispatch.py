@@ -7,14 +7,14 @@ and its ancestors (parent lookups), permissions, the action, and the JSON the re
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pydantic_core
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import ForeignObjectRel
+from django.db.models import ForeignObjectRel, QuerySet
 from django.http import Http404
 from fastapi import Request
 from pydantic import TypeAdapter
@@ -106,7 +106,7 @@ def make_viewset(registration: Registration, action: str, call: Call, access: Ac
         nested_action=nested_action,
         required_scopes=call.route.required_scopes if target else required_scopes,
         query=call.query if target else None,
-        nested_rows=functools.partial(child_rows, registration, call),
+        nesting=RegisteredNesting(registration, call),
     )
 
 
@@ -168,12 +168,51 @@ def run_action(call: Call) -> tuple[Any, GenericViewSet]:
 
 # -- nested rows written through a parent's body ----------------------------------------------
 
-def child_rows(registration: Registration, call: Call, viewset: GenericViewSet, instance: models.Model,
-               relation: ForeignObjectRel) -> NestedRows | None:
-    """The rules for the nested list ``relation`` of ``instance`` in ``viewset``'s body: those of
-    the viewset registered for it below ``registration``; None when there is none."""
-    child = registration.child_for(relation.related_model, relation.field.name)
-    return None if child is None else ChildRows(child, call, viewset, instance, relation)
+@dataclass(frozen=True)
+class RegisteredNesting:
+    """The viewsets registered below ``registration``, as nested lists in a body or a response
+    of its viewset meet them during ``call`` (see :class:`~djfapi.viewsets.generic.Nesting`)."""
+
+    registration: Registration
+    call: Call
+
+    def rows(self, viewset: GenericViewSet, instance: models.Model,
+             relation: ForeignObjectRel) -> NestedRows | None:
+        child = self.registration.child_for(relation.related_model, relation.field.name)
+        return None if child is None else ChildRows(child, self.call, viewset, instance, relation)
+
+    def querysets(self, viewset: GenericViewSet, paths: Sequence[str]) -> dict[str, QuerySet[Any]]:
+        found = {}
+        for path in paths:
+            registration: Registration | None = self.registration
+            model = self.registration.viewset.get_model()
+            for part in path.split("__"):
+                relation = model._meta.get_field(part)
+                if registration is None or not relation.one_to_many:
+                    registration = None
+                    break
+                registration = registration.child_for(relation.related_model, relation.field.name)
+                model = relation.related_model
+            if registration is not None:
+                found[path] = listed(registration, self.call)
+        return found
+
+
+def listed(registration: Registration, call: Call) -> QuerySet[Any]:
+    """What ``registration``'s list would show the caller (any parent): its scopes for list, its
+    permissions, ``get_queryset()`` and ``filter_queryset()``; no rows when it would refuse."""
+    required = registration.required_scopes("list", detail=False)
+    checked = (registration.scopes is not None and registration.security is not None
+               and not registration.checks_scopes_itself)
+    model = registration.viewset.get_model()
+    try:
+        access = granted(call.access_for(registration), required, checked, str)
+        viewset = make_viewset(registration, "list", call, access, nested_action=call.route.action,
+                               required_scopes=required)
+        viewset.check_permissions()
+    except PermissionDenied:
+        return model._default_manager.none()
+    return viewset.filter_queryset(viewset.get_queryset())
 
 
 # How each kind of change to a nested row is checked: as this action of the child's viewset.
@@ -264,7 +303,10 @@ class ChildRows:
         return viewset
 
     def existing(self) -> dict[Any, models.Model]:
-        return loaded_rows(getattr(self.parent, self.relation.get_accessor_name()).all())
+        """The rows the caller sees in this list (what the child's list shows them): the body
+        synchronises those, and leaves rows outside the caller's view as they are."""
+        seen = listed(self.registration, self.call).values("pk")
+        return loaded_rows(getattr(self.parent, self.relation.get_accessor_name()).filter(pk__in=seen))
 
     def server_owned(self, row: models.Model) -> Collection[str]:
         return self.viewset("create" if row._state.adding else "update").get_server_owned_fields()

@@ -99,7 +99,7 @@ def test_the_opt_out_is_only_for_nested_registrations():
 # -- nested writes ---------------------------------------------------------------------------
 
 BOOK_WRITER = ["library.authors.read.any", "library.books.read.any", "library.books.create",
-               "library.books.update.any"]
+               "library.books.update.any", "library.reviews.read.any"]
 
 
 def test_nested_creates_need_the_childs_create_scope_and_run_its_hooks(client, shelf):
@@ -135,6 +135,30 @@ def test_a_put_cannot_delete_or_change_rows_the_child_route_would_not(client, sh
     assert response.json()["detail"] == f"You may not change review {review.id} (body.reviews.0)."
     assert models.Review.objects.get().text == "Bob liked it"
     assert models.Book.objects.get(pk=book.pk).title == book.title  # nothing half-written
+
+
+def test_a_nested_list_shows_and_synchronises_what_the_childs_list_would(client, shelf):
+    """Embedded reviews are those the reviews route lists for the caller; a body synchronises
+    those and leaves the rest (others' reviews, with an `own` scope) as they are."""
+    author, book, bobs, _ = shelf
+    mine = ReviewFactory(book=book, created_by="alice", text="Alice's")
+    path = f"/api/authors/{author.id}/books/{book.id}"
+    own = [*BOOK_WRITER[:-1], "library.reviews.read.own", "library.reviews.update.own",
+           "library.reviews.delete.any", "library.reviews.create"]
+    client.authenticate(own, tenant="tenant-a", user="alice")
+    shown = client.get(path).json()
+    assert [r["id"] for r in shown["reviews"]] == [mine.id]  # as GET .../reviews shows Alice
+    shown["reviews"][0]["text"] = "Alice's, edited"
+    response = client.put(path, json=shown)  # what a GET returned goes back
+    assert response.status_code == 200, response.text
+    assert [r["text"] for r in response.json()["reviews"]] == ["Alice's, edited"]
+    assert models.Review.objects.get(pk=bobs.pk).text == "Bob liked it"  # outside her view: kept
+    response = client.put(path, json={"title": "T", "reviews": [{"id": bobs.id, "text": "Mine now"}]})
+    assert response.status_code == 422  # not in her list: as if it were not there
+    assert client.put(path, json={"title": "T", "reviews": []}).status_code == 200
+    assert list(models.Review.objects.values_list("text", flat=True)) == ["Bob liked it"]
+    client.authenticate(BOOK_WRITER[:-1], tenant="tenant-a", user="alice")  # no reviews scope
+    assert client.get(path).json()["reviews"] == []
 
 
 def test_a_put_without_the_list_leaves_it_and_one_with_rights_synchronises_it(client, shelf):

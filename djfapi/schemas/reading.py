@@ -13,10 +13,12 @@ import functools
 import inspect
 import types
 import typing
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.db.models import Prefetch
 from pydantic import BaseModel
 
 from djfapi.schemas.fields import field_options, orm_name
@@ -98,11 +100,20 @@ class QueryPlan(tuple[tuple[str, ...], tuple[str, ...]]):
     def prefetch_related(self) -> tuple[str, ...]:
         return self[1]
 
-    def apply(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    def lookups(self, querysets: Mapping[str, models.QuerySet[Any]] | None = None) -> list[str | Prefetch]:
+        """The prefetch lookups, those named in ``querysets`` read through that queryset."""
+        querysets = querysets or {}
+        return [Prefetch(path, queryset=querysets[path]) if path in querysets else path
+                for path in self.prefetch_related]
+
+    def apply(self, queryset: models.QuerySet[Any],
+              querysets: Mapping[str, models.QuerySet[Any]] | None = None) -> models.QuerySet[Any]:
+        """``queryset`` joining and prefetching what the schema reads; a prefetch path named in
+        ``querysets`` reads only that queryset's rows (a registered child viewset's)."""
         if self.select_related:
             queryset = queryset.select_related(*self.select_related)
         if self.prefetch_related:
-            queryset = queryset.prefetch_related(*self.prefetch_related)
+            queryset = queryset.prefetch_related(*self.lookups(querysets))
         return queryset
 
 

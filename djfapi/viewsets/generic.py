@@ -7,14 +7,14 @@ and drops it. Class state is never changed per call.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models, transaction
 from django.db import router as db_router
-from django.db.models import ForeignObjectRel, QuerySet
+from django.db.models import ForeignObjectRel, QuerySet, prefetch_related_objects
 from django.http import Http404
 from pydantic import BaseModel
 from starlette.requests import Request
@@ -27,9 +27,21 @@ from djfapi.permissions.base import BasePermission, as_permission
 from djfapi.permissions.jwt import JWTBearer
 from djfapi.schemas import OrmWriter, Schemas, partial_schema, query_plan, server_owned_fields
 from djfapi.schemas.fields import unpermitted_fields
+from djfapi.schemas.reading import QueryPlan
 from djfapi.schemas.writing import NestedRows, concrete_field, tenant_lookup
 
-__all__ = ["GenericViewSet", "declared_tenant_path"]
+__all__ = ["GenericViewSet", "Nesting", "declared_tenant_path"]
+
+
+class Nesting(Protocol):
+    """What a viewset knows of the viewsets registered below it, for one request."""
+
+    def rows(self, viewset: GenericViewSet, instance: models.Model,
+             relation: ForeignObjectRel) -> NestedRows | None:
+        """How a nested list of ``instance`` in ``viewset``'s body is written; None: plainly."""
+
+    def querysets(self, viewset: GenericViewSet, paths: Sequence[str]) -> dict[str, QuerySet[Any]]:
+        """The querysets the prefetch ``paths`` that lead to registered children read through."""
 
 
 class GenericViewSet:
@@ -71,8 +83,7 @@ class GenericViewSet:
         nested_action: str | None = None,
         required_scopes: tuple[str, ...] | None = None,
         query: ListQuery | None = None,
-        nested_rows: Callable[[GenericViewSet, models.Model, ForeignObjectRel], NestedRows | None]
-        | None = None,
+        nesting: Nesting | None = None,
     ) -> None:
         self.request = request
         self.action = action
@@ -84,7 +95,7 @@ class GenericViewSet:
         self.required_scopes = required_scopes
         self.query = query or ListQuery()
         self.body_loc: tuple[Any, ...] = ("body",)  # where in the request body this viewset writes
-        self._nested_rows = nested_rows
+        self.nesting = nesting
         if parent_lookup_field is not None:
             self.parent_lookup_field = parent_lookup_field
 
@@ -232,11 +243,30 @@ class GenericViewSet:
 
     def optimize_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """Add the ``select_related``/``prefetch_related`` the action's response schema needs
-        (worked out once per model and schema), so lists cost the same queries at any length."""
+        (worked out once per model and schema), so lists cost the same queries at any length.
+        A nested list whose rows have a viewset registered below this one shows what that
+        viewset's list would: its scopes, ``get_queryset()`` and ``filter_queryset()``."""
+        plan = self.get_query_plan()
+        return plan.apply(queryset, self.nested_querysets(plan)) if plan is not None else queryset
+
+    def get_query_plan(self) -> QueryPlan | None:
+        """What reading the action's response schema joins and prefetches; None without one."""
         schema = self.get_response_schema(self.action or "")
         if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
-            return queryset
-        return query_plan(self.get_model(), schema).apply(queryset)  # type: ignore[arg-type]
+            return None
+        return query_plan(self.get_model(), schema)  # type: ignore[arg-type]
+
+    def nested_querysets(self, plan: QueryPlan) -> dict[str, QuerySet[Any]]:
+        """The querysets that prefetch paths of ``plan`` read through, by path (see
+        :meth:`optimize_queryset`)."""
+        return self.nesting.querysets(self, plan.prefetch_related) if self.nesting is not None else {}
+
+    def refresh_related(self, instance: models.Model) -> None:
+        """Read the related rows the response shows afresh, as a retrieve would (after a write)."""
+        instance._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+        plan = self.get_query_plan()
+        if plan is not None and plan.prefetch_related:
+            prefetch_related_objects([instance], *plan.lookups(self.nested_querysets(plan)))
 
     def get_tenant_field(self) -> str | None:
         """Where the model keeps the tenant: ``tenant_field`` itself, or a path to it through
@@ -339,7 +369,7 @@ class GenericViewSet:
         """How the rows of a nested list in this viewset's body are written: through the viewset
         registered for them below this one (its scopes, permissions and hooks), or, when there
         is none (None), by this viewset's rules with :meth:`set_nested_server_owned_fields`."""
-        return self._nested_rows(self, instance, relation) if self._nested_rows is not None else None
+        return self.nesting.rows(self, instance, relation) if self.nesting is not None else None
 
     def set_nested_server_owned_fields(self, instance: models.Model) -> None:
         """Stamp what the server owns on a nested row saved through this viewset's body that no

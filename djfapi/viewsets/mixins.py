@@ -49,6 +49,7 @@ class CreateModelMixin(_Base):
             instance = self.build_instance(data)
             self.perform_create(instance)
             self.get_writer().write_nested(instance, data)
+        self.refresh_related(instance)
         return instance
 
     def build_instance(self, data: BaseModel) -> Any:
@@ -74,7 +75,7 @@ class UpdateModelMixin(_Base):
             writer.assign(data, instance, partial=partial, exclude=self.get_server_owned_fields())
             self.perform_update(instance)
             writer.write_nested(instance, data, partial=partial)
-        instance._prefetched_objects_cache = {}  # nested lists changed: read them afresh (as DRF)
+        self.refresh_related(instance)  # nested lists changed: read them afresh (as DRF)
         return instance
 
     def partial_update(self, data: BaseModel) -> Any:
