@@ -133,10 +133,15 @@ class CursorPagination(BasePagination):
     def encode(self, row: Any, keys: list[tuple[str, bool]], backwards: bool) -> str:
         values = [_value(row, name) for name, _ in keys]
         plain = json.loads(json.dumps(values, cls=DjangoJSONEncoder))
-        return signing.dumps({"v": plain, "r": backwards}, salt=self.salt, compress=True)
+        ordering = [[name, descending] for name, descending in keys]  # a cursor fits one ordering
+        return signing.dumps({"v": plain, "r": backwards, "k": ordering}, salt=self.salt, compress=True)
 
     def paginate_queryset(self, queryset: QuerySet[Any]) -> Sequence[Any]:
         keys = _ordering_keys(queryset)
+        if self.position is not None and self.position.get("k") != [[name, desc] for name, desc in keys]:
+            raise HTTPException(422, detail=[{"loc": ["query", "cursor"], "type": "cursor", "msg": (
+                "The cursor belongs to this list in another order (or with other filters): "
+                "ask for the first page again, without a cursor.")}])
         backwards = bool(self.position and self.position["r"])
         if self.position is not None:
             queryset = queryset.filter(_beyond(keys, self.position["v"], backwards))

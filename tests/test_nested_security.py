@@ -276,3 +276,13 @@ def test_a_body_cannot_create_children_of_a_parent_the_caller_could_not_reach():
     assert "the company is not one the caller could reach them through" in response.json()["detail"]
     assert not models.Company.objects.exists()
     assert client.post("/api/companies", json={"name": "New"}).status_code == 201
+
+
+def test_a_row_listed_twice_in_a_body_is_422(client, shelf):
+    author, book, review, _ = shelf
+    client.authenticate([*BOOK_WRITER, "library.reviews.update.any"], tenant="tenant-a")
+    response = client.put(f"/api/authors/{author.id}/books/{book.id}", json={
+        "title": "T", "reviews": [{"id": review.id, "text": "one"}, {"id": review.id, "text": "two"}]})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "reviews", 1, "id"]
+    assert models.Review.objects.get().text == "Bob liked it"

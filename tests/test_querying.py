@@ -225,6 +225,17 @@ def test_cursor_follows_a_requested_ordering(client, rows):
     assert [i["code"] for i in first["items"] + rest["items"]] == ["DD3", "CC2", "CC1"]
 
 
+def test_a_cursor_of_another_ordering_is_422_not_a_500(client, rows):
+    by_budget = client.get("/walk", params={"page_size": 1, "order_by": "-budget"}).json()["next"]
+    for ordering in ("code", "-code", None):  # a decimal where a text is expected, and back
+        params = {"cursor": by_budget, **({"order_by": ordering} if ordering else {})}
+        response = client.get("/walk", params=params)
+        assert response.status_code == 422, response.text
+        assert "another order" in response.json()["detail"][0]["msg"]
+    by_code = client.get("/walk", params={"page_size": 1, "order_by": "code"}).json()["next"]
+    assert client.get("/walk", params={"cursor": by_code, "order_by": "-budget"}).status_code == 422
+
+
 @pytest.mark.parametrize("cursor", ["garbage", "eyJ2IjpbMV0sInIiOmZhbHNlfQ", None])
 def test_a_tampered_cursor_is_422(client, rows, cursor):
     if cursor is None:  # a real cursor with one character changed

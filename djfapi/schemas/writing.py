@@ -260,6 +260,9 @@ class OrmWriter:
             if pk is not None and pk not in existing:
                 raise InvalidBody.at((*loc, index, pk_name), f"No {child_model._meta.verbose_name} "
                                      f"with id {pk} here.", "reference")
+            if pk is not None and pk in kept:
+                raise InvalidBody.at((*loc, index, pk_name), f"{child_model._meta.verbose_name} {pk} is "
+                                     "in this list twice.", "duplicate")
             child = existing[pk] if pk is not None else child_model()
             kept.add(pk)
             self.assign(item, child, exclude=rows.server_owned(child), loc=(*loc, index))
