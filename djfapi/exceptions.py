@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from django.core import exceptions as django_exceptions
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.http import Http404
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -78,6 +78,12 @@ def to_http_exception(exc: Exception) -> HTTPException | None:
         return HTTPException(403, detail=str(exc) or "You may not perform this action.")
     if isinstance(exc, django_exceptions.ValidationError):
         return HTTPException(422, detail=_validation_detail(exc))
+    if isinstance(exc, DataError):
+        # A value that passed validation but not the column (too long, out of range): the
+        # database's message names tables and types, so it is logged, not sent.
+        logger.info("data error answered with 422: %s", exc)
+        return HTTPException(422, detail=[{"loc": ["body"], "type": "value_error",
+                                           "msg": "A value does not fit the column it is stored in."}])
     if isinstance(exc, IntegrityError):
         # The database's message names tables and constraints: log it, do not send it.
         logger.info("integrity error answered with 409: %s", exc)
@@ -105,6 +111,7 @@ def install(app: FastAPI) -> None:
         Http404,
         django_exceptions.PermissionDenied,
         django_exceptions.ValidationError,
+        DataError,
         IntegrityError,
     ):
         app.add_exception_handler(exc_class, _django_exception_handler)

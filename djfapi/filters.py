@@ -29,7 +29,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
 from fastapi import Query, Request
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
+from pydantic import Field as PydanticField
 
 from djfapi.exceptions import ImproperlyConfigured, InvalidBody
 from djfapi.schemas.generate import python_type
@@ -77,6 +78,34 @@ class FilterParam:
         return f"not__{self.lookup}" if self.negated else self.lookup
 
 
+_INT64 = Annotated[int, PydanticField(ge=-(2**63), le=2**63 - 1)]
+_DATE_PARTS = {"year": Annotated[int, PydanticField(ge=1, le=9999)],
+               "month": Annotated[int, PydanticField(ge=1, le=12)],
+               "day": Annotated[int, PydanticField(ge=1, le=31)]}
+
+
+def _in_every_database(value: datetime.datetime) -> datetime.datetime:
+    """A datetime every database can compare with: a UTC offset within ±15:59 (PostgreSQL's)
+    and a UTC equivalent inside years 1-9999."""
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) >= datetime.timedelta(hours=16):
+        raise ValueError("the UTC offset must be within ±15:59")
+    if offset is not None:
+        try:
+            value.astimezone(datetime.UTC)
+        except OverflowError:
+            raise ValueError("the moment is outside years 1-9999 in UTC") from None
+    return value
+
+
+def _storable_datetime(kind: Any) -> Any:
+    """``kind`` (a datetime, or a list of them) with each value checked by ``_in_every_database``."""
+    if kind is datetime.datetime:
+        return Annotated[datetime.datetime, AfterValidator(_in_every_database)]
+    return Annotated[list[Annotated[datetime.datetime, AfterValidator(_in_every_database)]],
+                     BeforeValidator(split_commas)]
+
+
 def split_commas(values: Any) -> Any:
     """``?x__in=a,b&x__in=c`` as ``["a", "b", "c"]``: comma-separated, repeated, or both, as in
     django-filter (a value holding a comma is matched with the exact filter instead)."""
@@ -89,12 +118,15 @@ def split_commas(values: Any) -> Any:
 def lookups_for(path: str, field_: models.Field) -> list[tuple[str, Any]]:
     """The lookups that suit ``field_``'s type, as (lookup, value type)."""
     base = python_type(field_)
-    in_list = Annotated[list[base], BeforeValidator(split_commas)]  # type: ignore[valid-type]
-    lookups: list[tuple[str, Any]] = [(path, base), (f"{path}__in", in_list)]
+    value = _INT64 if base is int else base  # an int no column holds is a 422, not a 500
+    in_list = Annotated[list[value], BeforeValidator(split_commas)]  # type: ignore[valid-type]
+    lookups: list[tuple[str, Any]] = [(path, value), (f"{path}__in", in_list)]
     if base in _COMPARABLE and not field_.choices:
-        lookups += [(f"{path}__{op}", base) for op in ("gt", "gte", "lt", "lte")]
+        lookups += [(f"{path}__{op}", value) for op in ("gt", "gte", "lt", "lte")]
+    if base is datetime.datetime:
+        lookups = [(lookup, _storable_datetime(kind)) for lookup, kind in lookups]
     if base in (datetime.date, datetime.datetime):
-        lookups += [(f"{path}__{part}", int) for part in ("year", "month", "day")]
+        lookups += [(f"{path}__{part}", _DATE_PARTS[part]) for part in ("year", "month", "day")]
     if base is str and not field_.choices:
         lookups += [(f"{path}__icontains", str), (f"{path}__istartswith", str)]
     if field_.null:

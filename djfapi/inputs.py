@@ -9,7 +9,9 @@ with a 200. djfapi refuses them instead, with a 422 naming each one:
 - a scalar query parameter sent twice (``?name=a&name=b``: which one would win?);
 - a body field that neither the write schema nor the read schema names. Read-only fields of
   the read schema (``id``, ``created_at``) are ignored, so what a GET returned can be sent back,
-  as in DRF. A schema with ``model_config = ConfigDict(extra="allow")`` takes anything.
+  as in DRF. A schema with ``model_config = ConfigDict(extra="allow")`` takes anything;
+- text no database stores alike — a NUL character (PostgreSQL refuses it, SQLite keeps it) or
+  a lone surrogate — in a query value or anywhere in a body.
 
 What a route knows is worked out once, when it is bound; the checks are set lookups.
 """
@@ -40,9 +42,11 @@ class QueryNames:
     scalar: frozenset[str]
 
     def errors(self, items: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
-        """FastAPI-shaped errors for unknown and repeated parameters among ``items``."""
+        """FastAPI-shaped errors for unknown and repeated parameters among ``items``, and for
+        values no database stores."""
+        items = list(items)
         counts = Counter(name for name, _ in items)
-        errors = []
+        errors = [error for name, value in items for error in text_errors(value, ("query", name))]
         for name, count in counts.items():
             if name not in self.known:
                 accepted = ", ".join(sorted(self.known)) or "none"
@@ -94,9 +98,11 @@ class BodyShape:
         if isinstance(value, list):
             return [error for index, item in enumerate(value) for error in self.errors(item, (*loc, index))]
         if not isinstance(value, dict):
-            return []
+            return text_errors(value, loc)
         errors = []
         for key, item in value.items():
+            if key not in self.nested:
+                errors.extend(text_errors(item, (*loc, key)))
             if self.allowed is not None and key not in self.allowed:
                 accepted = ", ".join(sorted(self.writable))
                 errors.append({"loc": [*loc, key], "type": "unknown_field",
@@ -111,6 +117,25 @@ class BodyShape:
         errors = self.errors(value)
         if errors:
             raise HTTPException(422, detail=errors)
+
+
+def text_errors(value: Any, loc: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """Errors for the strings in ``value`` (nested lists and objects included) that hold a NUL
+    character or a lone surrogate."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return [{"loc": list(loc), "type": "string_nul", "msg": "Text cannot hold a NUL character."}]
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return [{"loc": list(loc), "type": "string_unicode", "msg": "Text cannot hold a lone surrogate."}]
+        return []
+    if isinstance(value, dict):
+        return [error for key, item in value.items()
+                for error in [*text_errors(key, loc), *text_errors(item, (*loc, key))]]
+    if isinstance(value, list):
+        return [error for index, item in enumerate(value) for error in text_errors(item, (*loc, index))]
+    return []
 
 
 def _keys(name: str, info: FieldInfo) -> set[str]:

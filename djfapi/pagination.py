@@ -55,6 +55,9 @@ class NoPagination(BasePagination):
     """Every row at once, as ``{"items": [...]}`` (what ``pagination_class = None`` means)."""
 
 
+MAX_OFFSET = 2**62  # beyond what a database's 64-bit OFFSET takes; larger is a 422, not a 500
+
+
 class LimitOffsetPagination(BasePagination):
     """``?limit=&offset=``, answered as ``{"items", "total", "limit", "offset"}``."""
 
@@ -73,7 +76,7 @@ class LimitOffsetPagination(BasePagination):
                 cls.default_limit, ge=1,
                 description=f"Page size; larger values are capped at {cls.max_limit}.",
             ),
-            offset: int = Query(0, ge=0, description="Number of rows to skip."),
+            offset: int = Query(0, ge=0, le=MAX_OFFSET, description="Number of rows to skip."),
         ) -> BasePagination:
             return cls(limit=limit, offset=offset)
 

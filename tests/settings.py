@@ -47,6 +47,9 @@ def postgres_database(url: str) -> dict:
         "HOST": parts.hostname or "",
         "PORT": str(parts.port or ""),
         "CONN_MAX_AGE": 0,
+        # One test database per run: two runs on one server (a developer's and CI's) never
+        # flush each other's tables.
+        "TEST": {"NAME": f"test_{parts.path.lstrip('/') or 'djfapi'}_{os.getpid()}"},
     }
 
 

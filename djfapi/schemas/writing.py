@@ -127,6 +127,11 @@ def save_changes(instance: models.Model) -> None:
     remember_loaded(instance)
 
 
+def fits_a_column(value: Any) -> bool:
+    """False for an integer no 64-bit column holds: no row has such an id."""
+    return not isinstance(value, int) or -(2**63) <= value < 2**63
+
+
 def _settable_attribute(model: type[models.Model], name: str) -> bool:
     attribute = getattr(model, name, None)
     return isinstance(attribute, property) and attribute.fset is not None
@@ -227,6 +232,8 @@ class OrmWriter:
             raise InvalidBody(errors)
 
     def _visible(self, field: models.Field, value: Any) -> bool:
+        if not fits_a_column(value):
+            return False
         target = field.target_field.name  # type: ignore[attr-defined]
         return self.reference_queryset(field.related_model).filter(**{target: value}).exists()
 
@@ -274,7 +281,8 @@ class OrmWriter:
 
     def _set_ids(self, instance: models.Model, field: models.ManyToManyField, ids: list[Any],
                  loc: Loc) -> None:
-        found = set(self.reference_queryset(field.related_model).filter(pk__in=ids)
+        found = set(self.reference_queryset(field.related_model)
+                    .filter(pk__in=[value for value in ids if fits_a_column(value)])
                     .values_list("pk", flat=True))
         missing = [value for value in ids if value not in found]
         if missing:

@@ -28,7 +28,7 @@ from djfapi.permissions.jwt import JWTBearer
 from djfapi.schemas import OrmWriter, Schemas, partial_schema, query_plan, server_owned_fields
 from djfapi.schemas.fields import unpermitted_fields
 from djfapi.schemas.reading import QueryPlan
-from djfapi.schemas.writing import NestedRows, concrete_field, tenant_lookup
+from djfapi.schemas.writing import NestedRows, concrete_field, fits_a_column, tenant_lookup
 
 __all__ = ["GenericViewSet", "Nesting", "declared_tenant_path"]
 
@@ -301,6 +301,8 @@ class GenericViewSet:
         value = self.kwargs[lookup_url_kwarg]
         model = self.get_model()
         try:
+            if not fits_a_column(value):  # no row has it, and SQLite could not even compare it
+                raise model.DoesNotExist
             obj = self.get_queryset().get(**{self.lookup_field: value})
         except model.DoesNotExist:
             raise Http404(f"No {model._meta.verbose_name} with {lookup_url_kwarg} {value}.") from None

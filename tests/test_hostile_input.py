@@ -1,0 +1,95 @@
+"""What a client sends is never a 500: text no database stores, dates and offsets outside what
+databases take, integers beyond 64 bits, values too long for their column; each is a 4xx
+naming what was wrong (404 for a path id), with nothing stored, on SQLite and PostgreSQL."""
+
+from datetime import datetime
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from djfapi import ModelViewSet, Router, Schemas
+from tests.testapp import models
+from tests.testapp.factories import CompanyFactory, TagFactory
+
+
+class CompanyOut(BaseModel):
+    id: int
+    name: str
+    created_at: datetime
+    meta: dict = {}
+
+
+class CompanyIn(BaseModel):
+    name: str
+    tags: list[int] = []
+
+
+class CompanyViewSet(ModelViewSet):
+    model = models.Company
+    schemas = Schemas(get=CompanyOut, create=CompanyIn, update=CompanyIn)
+    filter_fields = ["id", "name", "created_at"]
+    search_fields = ["name"]
+    tenant_field = None
+
+    def perform_create(self, instance):
+        instance.tenant_id = "tenant-a"
+        super().perform_create(instance)
+
+
+@pytest.fixture(scope="module")
+def app():
+    router = Router()
+    router.register("companies", CompanyViewSet)
+    app = FastAPI()
+    app.include_router(router)
+    return app
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.mark.parametrize("query", [
+    "name=a%00b", "search=a%00b", "name__in=a,b%00",
+    "created_at__year=0", "created_at__year=-1", "created_at__year=10000", "created_at__year=99999999999",
+    "created_at__year=9223372036854775808", "created_at__month=13", "created_at__day=0",
+    "created_at=2020-01-01T00:00:00%2B16:00", "created_at__gt=2020-01-01T00:00:00-22:50",
+    "created_at__gt=0001-01-01T00:00:00%2B05:00", "created_at__in=2020-01-01T00:00:00%2B16:00",
+    "offset=9223372036854775808", "id=99999999999999999999", "id__in=1,99999999999999999999",
+])
+def test_hostile_query_values_are_422_naming_the_parameter(client, query):
+    CompanyFactory()
+    response = client.get(f"/companies?{query}")
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"][:2] == ["query", query.split("=")[0]]
+
+
+@pytest.mark.parametrize(("body", "loc"), [
+    ({"name": "nul\u0000byte"}, ["body", "name"]),
+    ({"name": "lone \ud800 surrogate"}, ["body", "name"]),
+    ({"name": "ok", "tags": [2**70]}, ["body", "tags"]),
+])
+def test_hostile_bodies_are_422_and_store_nothing(client, body, loc):
+    import json
+
+    TagFactory()
+    content = json.dumps(body)  # json.dumps writes the lone surrogate as \\ud800, as a client would
+    response = client.post("/companies", content=content, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == loc
+    assert not models.Company.objects.exists()
+
+
+def test_a_path_id_beyond_64_bits_is_404(client):
+    assert client.get(f"/companies/{2**64}").status_code == 404
+    assert client.patch(f"/companies/{2**64}", json={"name": "x"}).status_code == 404
+
+
+def test_a_value_too_long_for_its_column_is_422_without_the_databases_words(client):
+    response = client.post("/companies", json={"name": "x" * 300})  # max_length 100
+    assert response.status_code == 422
+    assert "varying" not in response.text and "value too long" not in response.text
