@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from django.core import exceptions as django_exceptions
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -24,6 +24,8 @@ from pydantic import BaseModel
 __all__ = ["ErrorBody", "ImproperlyConfigured", "InvalidBody", "install", "to_http_exception"]
 
 logger = logging.getLogger("djfapi")
+
+RETRY_AFTER = 5  # seconds a client is asked to wait when the database is unavailable (503)
 
 
 class ImproperlyConfigured(django_exceptions.ImproperlyConfigured):
@@ -78,6 +80,12 @@ def to_http_exception(exc: Exception) -> HTTPException | None:
         return HTTPException(403, detail=str(exc) or "You may not perform this action.")
     if isinstance(exc, django_exceptions.ValidationError):
         return HTTPException(422, detail=_validation_detail(exc))
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database is down, restarting, out of connections or timed out: the client may
+        # try again; what the driver said is logged, not sent.
+        logger.warning("database unavailable, answered with 503: %s", exc)
+        return HTTPException(503, detail="The database is unavailable; try again shortly.",
+                             headers={"Retry-After": str(RETRY_AFTER)})
     if isinstance(exc, DataError):
         # A value that passed validation but not the column (too long, out of range): the
         # database's message names tables and types, so it is logged, not sent.
@@ -113,6 +121,8 @@ def install(app: FastAPI) -> None:
         django_exceptions.ValidationError,
         DataError,
         IntegrityError,
+        OperationalError,
+        InterfaceError,
     ):
         app.add_exception_handler(exc_class, _django_exception_handler)
     app.add_exception_handler(Exception, _server_error_handler)
