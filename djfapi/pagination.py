@@ -143,8 +143,8 @@ class CursorPagination(BasePagination):
         keys = _ordering_keys(queryset)
         if self.position is not None and self.position.get("k") != [[name, desc] for name, desc in keys]:
             raise HTTPException(422, detail=[{"loc": ["query", "cursor"], "type": "cursor", "msg": (
-                "The cursor belongs to this list in another order (or with other filters): "
-                "ask for the first page again, without a cursor.")}])
+                "The cursor belongs to this list in another order: ask for the first page again, "
+                "without a cursor.")}])
         backwards = bool(self.position and self.position["r"])
         if self.position is not None:
             queryset = queryset.filter(_beyond(keys, self.position["v"], backwards))

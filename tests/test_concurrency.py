@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from djfapi.testing import make_token
 from tests.testapp import library, models
-from tests.testapp.factories import CompanyFactory, DepartmentFactory, ReviewFactory
+from tests.testapp.factories import BookFactory, CompanyFactory, DepartmentFactory, ReviewFactory
 
 PAIRS = 40
 
@@ -113,3 +113,20 @@ def test_two_puts_synchronising_one_nested_list_take_turns(library_app):
     assert [[response.status_code for response in pair] for pair in rounds] == [[200, 200]] * PAIRS
     for book in books:  # the list is what one of the two PUTs sent, not a mix of both
         assert len(models.Review.objects.filter(book=book)) == 1
+
+
+@pytest.mark.parametrize("start_empty", [False, True])
+def test_two_puts_adding_rows_to_one_nested_list_do_not_merge(library_app, start_empty):
+    books = [BookFactory() for _ in range(PAIRS)]
+    kept = {book.id: [] if start_empty else [{"id": ReviewFactory(book=book, text="A").id, "text": "A"}]
+            for book in books}
+    token = make_token(library.ALL_SCOPES, tenant="tenant-a")
+    race(library_app, lambda i: [
+        ("PUT", f"/api/authors/{books[i].author_id}/books/{books[i].id}",
+         {"title": books[i].title, "reviews": [*kept[books[i].id], {"text": who}]})  # the book unchanged
+        for who in ("X", "Y")],
+        headers={"Authorization": f"Bearer {token}"})
+    for book in books:  # as if one PUT ran after the other: A and the later one's row
+        texts = sorted(models.Review.objects.filter(book=book).values_list("text", flat=True))
+        before = [] if start_empty else ["A"]
+        assert texts in ([*before, "X"], [*before, "Y"]), texts

@@ -222,7 +222,7 @@ def test_patch_leaves_nested_lists_not_sent_untouched(client):
         ({"code": "void"}, 422, ["body"], "validation_error"),
         ({"code": "C1", "budget": "-1"}, 422, ["body"], "validation_error"),
         ({"code": "C1", "budget": "12345678901.00"}, 422, ["body", "budget"], "max_digits"),
-        ({"code": "TAKEN"}, 409, ["body"], "unique"),
+        ({"code": "TAKEN"}, 409, ["body", "code"], "unique"),  # (company, code): the parent is no body's
     ],
 )
 def test_model_validation_answers_with_the_location(client, body, status, loc, type_):
@@ -232,6 +232,8 @@ def test_model_validation_answers_with_the_location(client, body, status, loc, t
     assert response.status_code == status, response.text
     error = response.json()["detail"][0]
     assert (error["loc"], error["type"]) == (loc, type_)
+    if status == 409:  # named by what the client sent, not by internal fields
+        assert error["msg"] == "A costcenter with this code already exists."
     assert models.Costcenter.objects.count() == 1
 
 
@@ -240,7 +242,7 @@ def test_unique_field_is_409_naming_it(client):
     response = client.post("/companies", json={"name": "Acme"})
     assert response.status_code == 409
     assert response.json()["detail"] == [
-        {"loc": ["body", "name"], "msg": "Company with this Name already exists.", "type": "unique"}
+        {"loc": ["body", "name"], "msg": "A company with this name already exists.", "type": "unique"}
     ]
 
 

@@ -43,6 +43,12 @@ except ImportError:  # pragma: no cover - the `jwt` extra is not installed
     jwt = None  # type: ignore[assignment]
 
 
+def _numeric_exp(token: str) -> bool:
+    """Whether the (verified, but rejected as expired) token's ``exp`` is a number."""
+    exp = jwt.decode(token, options={"verify_signature": False}).get("exp")
+    return isinstance(exp, int | float) and not isinstance(exp, bool)
+
+
 def _is_text(value: Any) -> bool:
     """A non-empty string a database can store: no NUL, no lone surrogate."""
     if not isinstance(value, str) or not value or "\x00" in value:
@@ -164,8 +170,8 @@ class JWTBearer(HTTPBearer):
             claims = self.decode(token)
             self.check_claims(claims, require_tenant=require_tenant)
             granted = self.granted_scopes(claims)
-        except jwt.ExpiredSignatureError:
-            raise self.unauthorized("expired", expired=True) from None
+        except jwt.ExpiredSignatureError:  # PyJWT reads `"exp": true` as 1: that is malformed, not expired
+            raise self.unauthorized("expired", expired=_numeric_exp(token)) from None
         except (jwt.PyJWTError, _Rejected) as exc:
             raise self.unauthorized(f"{type(exc).__name__}: {exc}") from None
         access = Access(AccessToken(claims), granted, tenant_claim=self.tenant_claim)

@@ -257,6 +257,7 @@ class OrmWriter:
     def _sync(self, instance: models.Model, relation: ForeignObjectRel, items: list[BaseModel],
               loc: Loc) -> None:
         """Update items sent with an id, create those without, delete those left out."""
+        lock(instance)  # taken before the list is read: a concurrent sync of it waits, then reads it anew
         rows = (self.rows_for and self.rows_for(instance, relation)) or PlainRows(self, instance, relation)
         child_model = relation.related_model
         pk_name = child_model._meta.pk.name  # type: ignore[union-attr]
@@ -290,8 +291,10 @@ class OrmWriter:
                                  f"{', '.join(map(str, missing))}.", "reference")
         getattr(instance, field.name).set(ids)
 
-    def validate(self, instance: models.Model, *, loc: Loc = ("body",)) -> None:
-        """Model validation before saving: 422 for invalid values, 409 for uniqueness."""
+    def validate(self, instance: models.Model, *, loc: Loc = ("body",), hidden: Collection[str] = ()) -> None:
+        """Model validation before saving: 422 for invalid values, 409 for uniqueness (naming
+        only the fields a client sets: not ``hidden`` ones, such as the tenant or the parent)."""
+        hidden = {*hidden, self.owned_field or ""}
         relations = [f.name for f in instance._meta.concrete_fields if f.is_relation]
         try:  # ForeignKeys are checked by assign() against what the caller may see
             instance.full_clean(exclude=relations, validate_unique=False, validate_constraints=False)
@@ -300,14 +303,21 @@ class OrmWriter:
         try:
             instance.validate_unique()
         except ValidationError as exc:
-            raise InvalidBody(_errors(instance, exc, loc, "unique"), status_code=409) from exc
+            raise InvalidBody(_errors(instance, exc, loc, "unique", hidden), status_code=409) from exc
         for constraint in instance._meta.constraints:
             try:
                 constraint.validate(type(instance), instance)
             except ValidationError as exc:
                 unique = isinstance(constraint, UniqueConstraint)
-                raise InvalidBody(_errors(instance, exc, loc, "unique" if unique else None),
+                raise InvalidBody(_errors(instance, exc, loc, "unique" if unique else None, hidden),
                                   status_code=409 if unique else 422) from exc
+
+
+def lock(instance: models.Model) -> None:
+    """Inside a transaction, lock ``instance``'s row until it ends (SELECT ... FOR UPDATE)."""
+    queryset = type(instance)._base_manager.filter(pk=instance.pk)
+    if transaction.get_connection(queryset.db).in_atomic_block:
+        list(queryset.select_for_update().values_list("pk", flat=True))
 
 
 def loaded_rows(queryset: models.QuerySet[Any]) -> dict[Any, models.Model]:
@@ -341,7 +351,7 @@ class PlainRows:
     def save(self, row: models.Model, item: BaseModel, loc: Loc) -> None:
         if self.writer.prepare_new is not None:
             self.writer.prepare_new(row)
-        self.writer.validate(row, loc=loc)
+        self.writer.validate(row, loc=loc, hidden=self.server_owned(row))
         if row._state.adding:
             row.save(force_insert=True)
         else:
@@ -353,7 +363,7 @@ class PlainRows:
 
 
 def _errors(instance: models.Model, exc: ValidationError, loc: Loc,
-            type_: str | None = None) -> list[dict[str, Any]]:
+            type_: str | None = None, hidden: Collection[str] = ()) -> list[dict[str, Any]]:
     """Django's ValidationError as errors at body locations (a ForeignKey's by its attname)."""
     errors = []
     by_field = exc.error_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.error_list}
@@ -362,9 +372,24 @@ def _errors(instance: models.Model, exc: ValidationError, loc: Loc,
         where = [*loc] if field is None else [*loc, field.attname if field.is_relation else name]
         for error in field_errors:
             message = error.message % error.params if error.params else error.message
+            fields = _unique_fields(instance, error, hidden)
+            if fields:  # "Company with this Tenant id and Name …" names a field no client sends
+                message = (f"A {instance._meta.verbose_name} with this {' and '.join(fields)} "
+                           "already exists.")
+                where = [*loc, fields[0]] if len(fields) == 1 else where
             errors.append({"loc": where, "msg": str(message),
                            "type": type_ or error.code or "validation_error"})
     return errors
+
+
+def _unique_fields(instance: models.Model, error: ValidationError, hidden: Collection[str]) -> list[str]:
+    """The fields of a uniqueness error a client may set (not ``hidden`` nor other server-owned
+    ones); [] for other errors."""
+    check = (error.params or {}).get("unique_check")
+    if not check:
+        return []
+    owned = server_owned_fields(type(instance)) | set(hidden)
+    return [name for name in check if name not in owned]
 
 
 def transfer_to_orm(

@@ -391,7 +391,7 @@ class GenericViewSet:
     def validate_instance(self, instance: models.Model) -> None:
         """Model validation before a save: 422 for invalid values, 409 for uniqueness, located
         at ``self.body_loc`` (``["body", "reviews", 0]`` for a nested row)."""
-        self.get_writer().validate(instance, loc=self.body_loc)
+        self.get_writer().validate(instance, loc=self.body_loc, hidden=self.get_server_owned_fields())
 
     def atomic(self) -> transaction.Atomic:
         """A transaction on the database ``model`` is written to; every write runs in one."""
