@@ -67,6 +67,9 @@ def database(url: str) -> dict:
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
             "CONN_MAX_AGE": int(os.environ.get("CONN_MAX_AGE", "0")),
+            "CONN_HEALTH_CHECKS": True,  # a connection kept across a database restart is tested first
+            # A database that does not answer fails fast (answered 503) instead of holding requests.
+            "OPTIONS": {"connect_timeout": 5, "options": "-c statement_timeout=15000"},
         }
     raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgres://, not {url!r}")
 
