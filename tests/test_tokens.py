@@ -195,3 +195,12 @@ def test_no_algorithms_anywhere_refuses_to_start():
         JWTBearer()
     with pytest.raises(ImproperlyConfigured, match="refuses algorithm 'none'"):
         JWTBearer(algorithms=["none"])
+
+
+def test_the_0_0_x_token_scheme_may_accept_tokens_without_a_user_too():
+    from djfapi.security.jwt import JWTToken
+
+    token = make_token(READ, tenant="tenant-a", user=None, scopes_claim="aud")
+    JWTToken(require_sub=False).check_claims(JWTToken().decode(token))
+    with pytest.raises(Exception, match="no 'sub' claim"):
+        JWTToken().check_claims(JWTToken().decode(token))

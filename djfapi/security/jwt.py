@@ -20,7 +20,7 @@ __all__ = ["JWTToken"]
 
 class JWTToken(JWTBearer):
     """``JWTToken(name='Authorization', scheme_name=None, auto_error=True, key=None,
-    issuer=None, algorithm='ES512')``."""
+    issuer=None, algorithm='ES512', require_sub=True)``."""
 
     def __init__(
         self,
@@ -31,10 +31,11 @@ class JWTToken(JWTBearer):
         key: Any = None,
         issuer: str | None = None,
         algorithm: str | Sequence[str] = "ES512",
+        require_sub: bool = True,
     ) -> None:
         algorithms = [algorithm] if isinstance(algorithm, str) else list(algorithm)
         super().__init__(key=key, algorithms=algorithms, issuer=issuer, scopes_claim="aud",
-                         scheme_name=scheme_name)
+                         scheme_name=scheme_name, require_sub=require_sub)
         self.header = name
         self.auto_error = auto_error
         self.model = APIKey(**{"in": APIKeyIn.header}, name=name)  # type: ignore[arg-type,assignment]
