@@ -39,7 +39,8 @@ __all__ = ["build_endpoint", "documented_response_model", "error_responses"]
 
 # Names of the endpoint parameters djfapi adds itself; an @action's own parameters may not use them.
 REQUEST, BODY, PAGINATOR, ACCESS, QUERY = "request", "body", "paginator", "access", "list_query"
-RESERVED = frozenset({REQUEST, BODY, PAGINATOR, ACCESS, QUERY, "instance"})
+JSON_BODY = "json_body"
+RESERVED = frozenset({REQUEST, BODY, PAGINATOR, ACCESS, QUERY, JSON_BODY, "instance"})
 
 
 # Called with each request's Call on the event loop, before its threadpool hop; integrations
@@ -306,7 +307,17 @@ def endpoint_parameters(route: BoundRoute) -> list[inspect.Parameter]:
         parameters.append(access_parameter(route))
     if not model_action:
         parameters.extend(action_parameters(route))
+    if body_shape_of(route) is not None:
+        parameters.append(inspect.Parameter(JSON_BODY, keyword,
+                                            annotation=Annotated[None, Depends(json_body)]))
     return parameters
+
+
+async def json_body(request: Request) -> None:
+    """415 for a body sent as anything but JSON (``application/json`` or ``*+json``)."""
+    media_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json") and await request.body():
+        raise HTTPException(415, detail=f"Send the body as application/json, not {media_type}.")
 
 
 def other_bearers(route: BoundRoute) -> list[JWTBearer]:
@@ -346,6 +357,7 @@ def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
 
     async def endpoint(**values: Any) -> Response:
         request: Request = values.pop(REQUEST)
+        values.pop(JSON_BODY, None)
         assert known is not None
         known.check(request.query_params.multi_items())
         if shape is not None and await request.body():

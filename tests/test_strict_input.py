@@ -183,3 +183,15 @@ def test_read_only_fields_sent_back_from_a_get_are_ignored(client, companies):
 def test_a_schema_with_extra_allow_takes_anything(client):
     response = client.post("/loose", json={"name": "Loose", "whatever": 1})
     assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
+                                          "application/xml"])
+def test_a_body_that_is_not_json_is_415(client, content_type):
+    response = client.post("/companies", content=b'{"name": "X"}', headers={"Content-Type": content_type})
+    assert response.status_code == 415
+    assert "application/json" in response.json()["detail"]
+    assert not models.Company.objects.exists()
+    vendor = client.post("/loose", content=b'{"name": "X"}',
+                         headers={"Content-Type": "application/vnd.api+json; charset=utf-8"})
+    assert vendor.status_code == 201, vendor.text
