@@ -24,7 +24,8 @@ from djfapi.pagination import BasePagination
 from djfapi.permissions.access import Access
 from djfapi.schemas.fields import hidden_fields
 from djfapi.schemas.reading import prepare
-from djfapi.schemas.writing import NestedRows, loaded_rows
+from djfapi.schemas.saving import loaded_rows
+from djfapi.schemas.writing import NestedRows
 from djfapi.signalling import request_signalling
 
 if TYPE_CHECKING:

@@ -9,24 +9,22 @@ holding a list of ids. Anything else is refused when the viewset is registered.
 
 from __future__ import annotations
 
-import copy
 import functools
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import DatabaseError, models, transaction
+from django.db import models
 from django.db.models import ForeignObjectRel, UniqueConstraint
-from django.http import Http404
 from pydantic import BaseModel
 
 from djfapi.exceptions import ImproperlyConfigured, InvalidBody
 from djfapi.schemas.fields import field_options, orm_name
+from djfapi.schemas.saving import fits_a_column, loaded_rows, lock, save_changes
 from djfapi.schemas.types import collection_item, is_model, nested_model, optional_inner
 
-__all__ = ["NestedRows", "OrmWriter", "check_write_schema", "remember_loaded", "save_changes",
-           "server_owned_fields", "transfer_to_orm"]
+__all__ = ["NestedRows", "OrmWriter", "check_write_schema", "server_owned_fields", "transfer_to_orm"]
 
 Loc = tuple[Any, ...]
 
@@ -86,50 +84,6 @@ def tenant_lookup(model: type[models.Model], field_name: str, depth: int = 3) ->
             if concrete_field(current, field_name) is not None:
                 return f"{prefix}{field_name}"
     return None
-
-
-_LOADED = "_djfapi_loaded"  # the stored values of an instance, as remember_loaded() saw them
-
-
-def _stored_values(instance: models.Model) -> dict[str, Any]:
-    """The concrete values ``instance`` holds (deferred ones left out, so none is fetched)."""
-    return {field.attname: copy.deepcopy(instance.__dict__[field.attname])
-            for field in instance._meta.concrete_fields if field.attname in instance.__dict__}
-
-
-def remember_loaded(instance: models.Model) -> None:
-    """Note what ``instance`` holds as read from the database, so that :func:`save_changes`
-    writes only the columns that change after this."""
-    setattr(instance, _LOADED, _stored_values(instance))
-
-
-def save_changes(instance: models.Model) -> None:
-    """Save an existing row as an UPDATE of the columns changed since :func:`remember_loaded`
-    (and its ``auto_now`` fields), never an INSERT: two writes that change different fields
-    both stand, and a row deleted meanwhile is a 404 instead of coming back."""
-    loaded = getattr(instance, _LOADED, None)
-    fields = [field for field in instance._meta.concrete_fields if not field.primary_key]
-    if loaded is not None:
-        current = _stored_values(instance)
-        fields = [field for field in fields if getattr(field, "auto_now", False)
-                  or (field.attname in current and current[field.attname] != loaded.get(field.attname))]
-    gone = Http404(f"No {instance._meta.verbose_name} with id {instance.pk}: it was deleted meanwhile.")
-    if not fields:  # nothing to write; the row must still be there all the same
-        if not type(instance)._base_manager.filter(pk=instance.pk).exists():
-            raise gone
-        return
-    try:
-        instance.save(force_update=True, update_fields=[field.name for field in fields])
-    except DatabaseError as exc:
-        if "did not affect any rows" not in str(exc):  # Django's words for "no such row"
-            raise
-        raise gone from None
-    remember_loaded(instance)
-
-
-def fits_a_column(value: Any) -> bool:
-    """False for an integer no 64-bit column holds: no row has such an id."""
-    return not isinstance(value, int) or -(2**63) <= value < 2**63
 
 
 def _settable_attribute(model: type[models.Model], name: str) -> bool:
@@ -311,25 +265,6 @@ class OrmWriter:
                 unique = isinstance(constraint, UniqueConstraint)
                 raise InvalidBody(_errors(instance, exc, loc, "unique" if unique else None, hidden),
                                   status_code=409 if unique else 422) from exc
-
-
-def lock(instance: models.Model) -> None:
-    """Inside a transaction, lock ``instance``'s row until it ends (SELECT ... FOR UPDATE)."""
-    queryset = type(instance)._base_manager.filter(pk=instance.pk)
-    if transaction.get_connection(queryset.db).in_atomic_block:
-        list(queryset.select_for_update().values_list("pk", flat=True))
-
-
-def loaded_rows(queryset: models.QuerySet[Any]) -> dict[Any, models.Model]:
-    """The rows of ``queryset`` by pk, each remembered as loaded (see :func:`save_changes`) and,
-    inside a transaction, locked until it ends: two requests synchronising one list take turns."""
-    if transaction.get_connection(queryset.db).in_atomic_block:
-        queryset = queryset.select_for_update()
-    rows = {}
-    for row in queryset:
-        remember_loaded(row)
-        rows[row.pk] = row
-    return rows
 
 
 @dataclass

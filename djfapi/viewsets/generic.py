@@ -28,7 +28,8 @@ from djfapi.permissions.jwt import JWTBearer
 from djfapi.schemas import OrmWriter, Schemas, partial_schema, query_plan, server_owned_fields
 from djfapi.schemas.fields import unpermitted_fields
 from djfapi.schemas.reading import QueryPlan
-from djfapi.schemas.writing import NestedRows, concrete_field, fits_a_column, tenant_lookup
+from djfapi.schemas.saving import fits_a_column
+from djfapi.schemas.writing import NestedRows, concrete_field, tenant_lookup
 
 __all__ = ["GenericViewSet", "Nesting", "declared_tenant_path"]
 

@@ -8,7 +8,7 @@ from django.db.models import Avg, Count, Max, Min, Sum
 from pydantic import BaseModel
 
 from djfapi.filters import check_aggregate
-from djfapi.schemas.writing import remember_loaded, save_changes
+from djfapi.schemas.saving import remember_loaded, save_changes
 
 if TYPE_CHECKING:  # mixins are combined with GenericViewSet, which holds the hooks they call
     from djfapi.viewsets.generic import GenericViewSet as _Base
