@@ -6,6 +6,7 @@ and its ancestors (parent lookups), permissions, the action, and the JSON the re
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -13,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic_core
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
+from django.db import router as db_router
 from django.db.models import ForeignObjectRel, QuerySet
 from django.http import Http404
 from fastapi import Request
 from pydantic import TypeAdapter
 
+from djfapi.conditional import Conditions, etag
 from djfapi.filters import ListQuery
 from djfapi.pagination import BasePagination
 from djfapi.permissions.access import Access
@@ -82,6 +85,7 @@ class Call:
     # The caller as each other security scheme on the path saw the token (ancestors with a
     # JWTBearer of their own); the route's own scheme gave ``access``.
     other_access: dict[int, Access | None] = field(default_factory=dict)
+    conditions: Conditions | None = None  # If-Match / If-None-Match of a write on a row
 
     def access_for(self, registration: Registration) -> Access | None:
         """The caller as ``registration``'s security sees them, before any action's scopes."""
@@ -108,6 +112,7 @@ def make_viewset(registration: Registration, action: str, call: Call, access: Ac
         required_scopes=call.route.required_scopes if target else required_scopes,
         query=call.query if target else None,
         nesting=RegisteredNesting(registration, call),
+        conditions=call.conditions if target else None,
     )
 
 
@@ -343,12 +348,46 @@ def _run(viewset: GenericViewSet, call: Call) -> Any:
 
 def _call_extra(viewset: GenericViewSet, method: Callable[..., Any], call: Call) -> Any:
     if call.route.detail:
-        return method(viewset.get_object(), **call.params)
+        instance = viewset.get_object_for_write() if call.route.extra.writes else viewset.get_object()  # type: ignore[union-attr]
+        return method(instance, **call.params)
     return method(**call.params)
 
 
 def run_in_thread(call: Call, render: Renderer) -> tuple[int, bytes | None]:
-    """The request's one threadpool hop: all ORM work and rendering, inside the signalling."""
+    """The request's one threadpool hop: all ORM work and rendering, inside the signalling.
+    A write and its rendering share one transaction: a response that cannot be built rolls
+    the write back, so a client never gets a 500 for a change that was stored."""
     with request_signalling():
-        result, viewset = run_action(call)
-        return render(result, viewset.access.granted if viewset.access is not None else frozenset())
+        if not call.route.writes:
+            return _act(call, render)
+        model = call.route.registration.viewset.get_model()
+        with transaction.atomic(using=db_router.db_for_write(model)):
+            return _act(call, render)
+
+
+def _act(call: Call, render: Renderer) -> tuple[int, bytes | None]:
+    if call.conditions is not None:
+        call.conditions = dataclasses.replace(call.conditions, current=current_etag(call))
+    result, viewset = run_action(call)
+    return render(result, viewset.access.granted if viewset.access is not None else frozenset())
+
+
+def current_etag(call: Call) -> Callable[[Any, frozenset[str]], str]:
+    """How the ETag of a row is worked out on ``call``'s route: from what its retrieve answers
+    a caller granted the scopes given."""
+    render = retrieve_renderer(call.route.registration.viewset)
+
+    def current(row: Any, granted: frozenset[str]) -> str:
+        return etag(render(row, granted)[1] or b"")
+
+    return current
+
+
+_retrieve_renderers: dict[type[GenericViewSet], Renderer] = {}
+
+
+def retrieve_renderer(viewset: type[GenericViewSet]) -> Renderer:
+    """What ``viewset``'s retrieve answers with; built once per viewset."""
+    if viewset not in _retrieve_renderers:
+        _retrieve_renderers[viewset] = Renderer(200, viewset.get_response_schema("retrieve"))
+    return _retrieve_renderers[viewset]

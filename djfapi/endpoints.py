@@ -24,6 +24,7 @@ from fastapi.dependencies.utils import get_dependant
 from fastapi.security import SecurityScopes
 from pydantic import BaseModel
 
+from djfapi.conditional import Conditions, etag
 from djfapi.dispatch import Call, Renderer, run_in_thread
 from djfapi.exceptions import ErrorBody, ImproperlyConfigured, to_http_exception
 from djfapi.filters import query_dependency
@@ -134,8 +135,17 @@ def error_responses(route: BoundRoute) -> dict[int | str, dict[str, Any]]:
         responses[404] = {"model": ErrorBody, "description": "Not found, or not visible to the caller"}
     if route.registration.viewset.permission_classes or route.registration.security is not None:
         responses[403] = {"model": ErrorBody, "description": "Permission denied"}
-    if set(route.methods) - {"GET", "HEAD", "OPTIONS"}:
+    if route.writes:
         responses[409] = {"model": ErrorBody, "description": "Conflicts with stored data"}
+    if body_shape_of(route) is not None:
+        responses[413] = {"model": ErrorBody, "description": "The body is too large"}
+        responses[415] = {"model": ErrorBody, "description": "The body is not JSON"}
+    if route.writes and route.detail:
+        responses[412] = {"model": ErrorBody, "description": "If-Match names an ETag the row no longer has"}
+        if route.registration.viewset.require_if_match:
+            responses[428] = {"model": ErrorBody, "description": "If-Match is required"}
+    if not route.writes:
+        responses[304] = {"description": "Not modified: If-None-Match names the current ETag"}
     return responses
 
 
@@ -336,10 +346,11 @@ def body_shape_of(route: BoundRoute) -> BodyShape | None:
     viewset = route.registration.viewset
     if route.extra is None:
         schema = nested_model(viewset.get_schema(route.action))  # create_multi: X | list[X]
-        return body_shape(schema[0], viewset.get_response_schema("retrieve")) if schema else None
+        read = viewset.get_response_schema("retrieve")
+        return body_shape(schema[0], read, max_items=viewset.max_nested_items) if schema else None
     bodies = [p.annotation for p in action_parameters(route)
               if isinstance(p.annotation, type) and issubclass(p.annotation, BaseModel)]
-    return body_shape(bodies[0]) if len(bodies) == 1 else None
+    return body_shape(bodies[0], max_items=viewset.max_nested_items) if len(bodies) == 1 else None
 
 
 def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
@@ -348,8 +359,13 @@ def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
     parameters = endpoint_parameters(route)
     path_names = [p.name for p in path_parameters(route.registration, detail=route.detail)]
     render = renderer_for(route)
-    reads = all(method in ("GET", "HEAD") for method in route.methods)
-    headers = {"Cache-Control": viewset.cache_control} if viewset.cache_control and reads else None
+    headers = {"Cache-Control": viewset.cache_control} if viewset.cache_control and not route.writes else {}
+    # A strong ETag on what shows a row as its retrieve does, and on every GET's body.
+    tagged = not route.writes or (route.extra is None and route.action != "destroy")
+    on_row = route.writes and route.detail  # If-Match / If-None-Match are checked on the row
+    if viewset.require_if_match and viewset.get_response_schema("retrieve") is None:
+        raise ImproperlyConfigured(f"{viewset.__name__}.require_if_match needs a `get` schema: "
+                                   "the ETag in If-Match is that of the row's retrieve.")
     bearers = [(id(bearer), RouteSecurity(bearer, require_tenant=route.requires_tenant))
                for bearer in other_bearers(route)]
     shape = body_shape_of(route)
@@ -374,11 +390,28 @@ def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
         )
         for key, bearer in bearers:
             call.other_access[key] = await bearer(request, SecurityScopes())
+        conditions = Conditions.of(request.headers, write=route.writes)
+        if on_row:
+            if viewset.require_if_match and (conditions is None or conditions.if_match is None):
+                raise HTTPException(428, detail=(
+                    "Send If-Match with the ETag of a GET of this row: it is changed only when "
+                    "nobody changed it since."))
+            call.conditions = conditions
+        elif conditions is not None and route.writes:
+            raise HTTPException(400, detail=(
+                "If-Match and If-None-Match apply to a row's own URL (GET, PUT, PATCH, DELETE), "
+                "not to this request."))
         for observe in call_observers:
             observe(call)
         status_code, content = await in_hop(run_in_thread, call, render)
-        media_type = "application/json" if content is not None else None
-        return Response(content=content, status_code=status_code, media_type=media_type, headers=headers)
+        if content is None:
+            return Response(status_code=status_code, headers=headers)
+        if not tagged:
+            return Response(content, status_code, headers, "application/json")
+        tag = etag(content)
+        if conditions is not None and not route.writes and conditions.not_modified(tag):
+            return Response(status_code=304, headers={**headers, "ETag": tag})
+        return Response(content, status_code, {**headers, "ETag": tag}, "application/json")
 
     endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     endpoint.__name__ = endpoint.__qualname__ = route.operation_id

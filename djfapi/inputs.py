@@ -11,27 +11,40 @@ with a 200. djfapi refuses them instead, with a 422 naming each one:
   the read schema (``id``, ``created_at``) are ignored, so what a GET returned can be sent back,
   as in DRF. A schema with ``model_config = ConfigDict(extra="allow")`` takes anything;
 - text no database stores alike — a NUL character (PostgreSQL refuses it, SQLite keeps it) or
-  a lone surrogate — in a query value or anywhere in a body.
+  a lone surrogate — in a query value or anywhere in a body;
+- a list in a body longer than the viewset's ``max_nested_items`` (1,000 by default).
+
+Bodies themselves are read by :class:`BodyRoute`: one larger than Django's
+``DATA_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MiB by default; None lifts it) is a 413, and JSON nested
+deeper than :data:`MAX_DEPTH` levels is a 422 like any other invalid JSON.
 
 What a route knows is worked out once, when it is bound; the checks are set lookups.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import HTTPException
+from django.conf import settings
+from fastapi import HTTPException, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import field_annotation_is_sequence
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from djfapi.schemas.types import is_model, nested_model
 
-__all__ = ["BodyShape", "QueryNames", "body_shape", "query_names"]
+__all__ = ["MAX_DEPTH", "BodyRoute", "BodyShape", "QueryNames", "body_shape", "query_names"]
+
+MAX_DEPTH = 64  # levels of arrays and objects a JSON body may nest
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass(frozen=True)
@@ -92,17 +105,20 @@ class BodyShape:
     allowed: frozenset[str] | None
     nested: Mapping[str, BodyShape] = field(default_factory=dict)
     writable: frozenset[str] = frozenset()  # what the write schema names, for the message
+    max_items: int | None = None  # items a list may hold, at any depth
 
     def errors(self, value: Any, loc: tuple[Any, ...] = ("body",)) -> list[dict[str, Any]]:
         """FastAPI-shaped errors for the keys of ``value`` (and of nested objects) not allowed."""
         if isinstance(value, list):
+            if self.max_items is not None and len(value) > self.max_items:
+                return [_too_many(loc, self.max_items)]
             return [error for index, item in enumerate(value) for error in self.errors(item, (*loc, index))]
         if not isinstance(value, dict):
-            return text_errors(value, loc)
+            return text_errors(value, loc, self.max_items)
         errors = []
         for key, item in value.items():
             if key not in self.nested:
-                errors.extend(text_errors(item, (*loc, key)))
+                errors.extend(text_errors(item, (*loc, key), self.max_items))
             if self.allowed is not None and key not in self.allowed:
                 accepted = ", ".join(sorted(self.writable))
                 errors.append({"loc": [*loc, key], "type": "unknown_field",
@@ -119,9 +135,14 @@ class BodyShape:
             raise HTTPException(422, detail=errors)
 
 
-def text_errors(value: Any, loc: tuple[Any, ...]) -> list[dict[str, Any]]:
+def _too_many(loc: tuple[Any, ...], max_items: int) -> dict[str, Any]:
+    return {"loc": list(loc), "type": "too_long",
+            "msg": f"At most {max_items} items may be sent in one list."}
+
+
+def text_errors(value: Any, loc: tuple[Any, ...], max_items: int | None = None) -> list[dict[str, Any]]:
     """Errors for the strings in ``value`` (nested lists and objects included) that hold a NUL
-    character or a lone surrogate."""
+    character or a lone surrogate, and for lists longer than ``max_items``."""
     if isinstance(value, str):
         if "\x00" in value:
             return [{"loc": list(loc), "type": "string_nul", "msg": "Text cannot hold a NUL character."}]
@@ -132,9 +153,12 @@ def text_errors(value: Any, loc: tuple[Any, ...]) -> list[dict[str, Any]]:
         return []
     if isinstance(value, dict):
         return [error for key, item in value.items()
-                for error in [*text_errors(key, loc), *text_errors(item, (*loc, key))]]
+                for error in [*text_errors(key, loc), *text_errors(item, (*loc, key), max_items)]]
     if isinstance(value, list):
-        return [error for index, item in enumerate(value) for error in text_errors(item, (*loc, index))]
+        if max_items is not None and len(value) > max_items:
+            return [_too_many(loc, max_items)]
+        return [error for index, item in enumerate(value)
+                for error in text_errors(item, (*loc, index), max_items)]
     return []
 
 
@@ -143,10 +167,12 @@ def _keys(name: str, info: FieldInfo) -> set[str]:
     return {name, *(alias for alias in aliases if isinstance(alias, str))}
 
 
-def body_shape(write: type[BaseModel], read: type[BaseModel] | None = None) -> BodyShape:
-    """What a body of ``write`` may hold: its fields, and the fields of ``read`` (ignored)."""
+def body_shape(write: type[BaseModel], read: type[BaseModel] | None = None, *,
+               max_items: int | None = None) -> BodyShape:
+    """What a body of ``write`` may hold: its fields, and the fields of ``read`` (ignored);
+    no list in it longer than ``max_items``."""
     if write.model_config.get("extra") == "allow":
-        return BodyShape(None)
+        return BodyShape(None, max_items=max_items)
     read_fields = read.model_fields if read is not None else {}
     allowed: set[str] = set()
     nested: dict[str, BodyShape] = {}
@@ -158,8 +184,80 @@ def body_shape(write: type[BaseModel], read: type[BaseModel] | None = None) -> B
         if inner is not None:
             read_info = read_fields.get(name)
             read_inner = nested_model(read_info.annotation) if read_info is not None else None
-            shape = body_shape(inner[0], read_inner[0] if read_inner else None)
+            shape = body_shape(inner[0], read_inner[0] if read_inner else None, max_items=max_items)
             nested.update(dict.fromkeys(keys, shape))
     for name, info in read_fields.items():
         allowed |= _keys(name, info)
-    return BodyShape(frozenset(allowed), nested, writable)
+    return BodyShape(frozenset(allowed), nested, writable, max_items)
+
+
+# -- reading the body ----------------------------------------------------------------------
+
+class BodyRoute(APIRoute):
+    """The route class of generated endpoints: it reads the body under a size limit (413) and
+    parses JSON once, a body nested too deeply being a 422, before FastAPI's own handling, which
+    would answer either a bare 400 or nothing at all."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            if request.method in _BODY_METHODS:
+                await read_body(request)
+            return await handler(request)
+
+        return route
+
+
+async def read_body(request: Request) -> None:
+    """Read ``request``'s body (at most ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes, else 413) and,
+    when it is JSON, parse it for FastAPI to use (422 when nested deeper than MAX_DEPTH)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    length = request.headers.get("content-length", "")
+    if limit is not None and length.isdigit() and int(length) > limit:
+        raise _too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    body = request._body = b"".join(chunks)
+    media_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if not body or not (media_type == "application/json" or media_type.endswith("+json")):
+        return
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        raise _invalid_json(f"nested deeper than {MAX_DEPTH} levels") from None
+    except UnicodeDecodeError:
+        raise _invalid_json("the body is not UTF-8") from None
+    except ValueError:  # not JSON: FastAPI answers it with its own 422, naming the position
+        return
+    if _deeper_than(value, MAX_DEPTH):
+        raise _invalid_json(f"nested deeper than {MAX_DEPTH} levels")
+    request._json = value
+
+
+def _invalid_json(reason: str) -> RequestValidationError:
+    return RequestValidationError([{"type": "json_invalid", "loc": ("body",), "input": {},
+                                    "msg": f"JSON decode error: {reason}."}])
+
+
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(413, detail=f"The body is larger than {limit} bytes, the most this API "
+                                     "accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).")
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests lists and objects more than ``limit`` levels deep (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False

@@ -26,6 +26,7 @@ from fastapi import APIRouter
 from djfapi import endpoints
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.filters import resolve_field
+from djfapi.inputs import BodyRoute
 from djfapi.permissions.access import Scopes
 from djfapi.permissions.classes import supplies_scopes
 from djfapi.permissions.jwt import JWTBearer
@@ -171,6 +172,12 @@ class BoundRoute:
                                       inherited_scopes=inherited))
         return tuple(ancestors)
 
+    @property
+    def writes(self) -> bool:
+        """Whether the route changes data (any method but GET, HEAD and OPTIONS): it runs in a
+        transaction, rendering included."""
+        return any(method not in ("GET", "HEAD", "OPTIONS") for method in self.methods)
+
     @functools.cached_property
     def requires_tenant(self) -> bool:
         """Whether a token must name a tenant here: tenancy applies to a registration on the path."""
@@ -282,6 +289,7 @@ class Router(APIRouter):
                 summary=route.summary,
                 description=endpoints.description(route),
                 tags=list(registration.tags),
+                route_class_override=BodyRoute,
             )
         return registration
 

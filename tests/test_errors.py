@@ -85,10 +85,12 @@ def test_operations_document_their_error_responses(app):
         for path, operations in paths.items()
         for method, operation in operations.items()
     }
-    assert codes[("/api/companies", "get")] == {"200", "422"}
-    assert codes[("/api/companies", "post")] == {"201", "409", "422"}
-    assert codes[("/api/companies/{company_id}", "get")] == {"200", "404", "422"}
-    assert codes[("/api/companies/{company_id}", "delete")] == {"204", "404", "409", "422"}
-    assert codes[("/api/companies/{company_id}/departments", "get")] == {"200", "404", "422"}
+    assert codes[("/api/companies", "get")] == {"200", "304", "422"}
+    assert codes[("/api/companies", "post")] == {"201", "409", "413", "415", "422"}
+    assert codes[("/api/companies/{company_id}", "get")] == {"200", "304", "404", "422"}
+    assert codes[("/api/companies/{company_id}", "patch")] == {
+        "200", "404", "409", "412", "413", "415", "422"}
+    assert codes[("/api/companies/{company_id}", "delete")] == {"204", "404", "409", "412", "422"}
+    assert codes[("/api/companies/{company_id}/departments", "get")] == {"200", "304", "404", "422"}
     error = paths["/api/companies/{company_id}"]["get"]["responses"]["404"]
     assert error["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}

@@ -38,10 +38,24 @@ class CompanyViewSet(ModelViewSet):
         super().perform_create(instance)
 
 
+class DepartmentIn(BaseModel):
+    name: str
+
+
+class CompanyWithDepartmentsIn(CompanyIn):
+    departments: list[DepartmentIn] = []
+
+
+class SmallListsViewSet(CompanyViewSet):
+    schemas = Schemas(get=CompanyOut, create=CompanyWithDepartmentsIn)
+    max_nested_items = 3
+
+
 @pytest.fixture(scope="module")
 def app():
     router = Router()
     router.register("companies", CompanyViewSet)
+    router.register("small", SmallListsViewSet)
     app = FastAPI()
     app.include_router(router)
     return app
@@ -117,3 +131,66 @@ def test_search_past_its_limits_is_422(client, search):
     response = client.get("/companies", params={"search": search})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "search"]
+
+
+def nested(depth):
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("content", [
+    b'{"name": "deep", "tags": ' + nested(10_000).encode() + b"}",  # deeper than the parser goes
+    b'{"name": "deep", "tags": ' + nested(500).encode() + b"}",  # deeper than MAX_DEPTH
+    '{"name": "caf\u00e9"}'.encode("latin-1"),  # not UTF-8
+    b'{"name": "\xff\xfe"}',
+])
+def test_a_body_that_cannot_be_read_as_json_is_422_like_any_invalid_json(client, content):
+    response = client.post("/companies", content=content, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+    assert not models.Company.objects.exists()
+
+
+def test_a_body_in_another_charset_is_422_but_utf_16_and_32_are_read(client):
+    response = client.post("/companies", content='{"name": "Caf\u00e9"}'.encode("utf-16"),
+                           headers={"Content-Type": "application/json; charset=utf-16"})
+    assert response.status_code == 201, response.text  # Python's JSON parser detects UTF-16 and -32
+    assert response.json()["name"] == "Caf\u00e9"
+    latin = client.post("/companies", content='{"name": "Caf\u00e9"}'.encode("latin-1"),
+                        headers={"Content-Type": "application/json; charset=latin-1"})
+    assert latin.status_code == 422
+    assert latin.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_a_body_larger_than_data_upload_max_memory_size_is_413(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    big = {"name": "x" * 2000}
+    response = client.post("/companies", json=big)
+    assert response.status_code == 413
+    assert "1000 bytes" in response.json()["detail"]
+
+    def chunks():  # no Content-Length: counted while read
+        yield b'{"name": "'
+        for _ in range(20):
+            yield b"x" * 100
+        yield b'"}'
+
+    streamed = client.post("/companies", content=chunks(), headers={"Content-Type": "application/json"})
+    assert streamed.status_code == 413
+    assert not models.Company.objects.exists()
+    assert client.post("/companies", json={"name": "small"}).status_code == 201
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = None  # no limit
+    assert client.post("/companies", json={"name": "x" * 50}).status_code == 201
+
+
+@pytest.mark.parametrize(("body", "loc"), [
+    ({"name": "many", "departments": [{"name": str(i)} for i in range(4)]}, ["body", "departments"]),
+    ({"name": "many", "tags": [1, 2, 3, 4]}, ["body", "tags"]),
+])
+def test_a_list_longer_than_max_nested_items_is_422(client, body, loc):
+    response = client.post("/small", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == [{"loc": loc, "type": "too_long",
+                                          "msg": "At most 3 items may be sent in one list."}]
+    assert not models.Company.objects.exists()
+    body[loc[1]] = body[loc[1]][:3] if loc[1] == "departments" else []
+    assert client.post("/small", json=body).status_code == 201, body

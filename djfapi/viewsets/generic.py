@@ -19,6 +19,7 @@ from django.http import Http404
 from pydantic import BaseModel
 from starlette.requests import Request
 
+from djfapi.conditional import Conditions
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.filters import DjangoFilterSet, FilterSet, ListQuery, Ordering, Search
 from djfapi.pagination import BasePagination, LimitOffsetPagination, NoPagination
@@ -28,7 +29,7 @@ from djfapi.permissions.jwt import JWTBearer
 from djfapi.schemas import OrmWriter, Schemas, partial_schema, query_plan, server_owned_fields
 from djfapi.schemas.fields import unpermitted_fields
 from djfapi.schemas.reading import QueryPlan
-from djfapi.schemas.saving import fits_a_column
+from djfapi.schemas.saving import fits_a_column, lock
 from djfapi.schemas.writing import NestedRows, concrete_field, tenant_lookup
 
 __all__ = ["GenericViewSet", "Nesting", "declared_tenant_path"]
@@ -70,6 +71,8 @@ class GenericViewSet:
     aggregate_fields: ClassVar[Sequence[str]] = ()
     aggregate_group_by: ClassVar[Sequence[str]] = ()
     extra_query_params: ClassVar[Sequence[str]] = ()
+    require_if_match: ClassVar[bool] = False
+    max_nested_items: ClassVar[int] = 1000
 
     def __init__(
         self,
@@ -85,6 +88,7 @@ class GenericViewSet:
         required_scopes: tuple[str, ...] | None = None,
         query: ListQuery | None = None,
         nesting: Nesting | None = None,
+        conditions: Conditions | None = None,
     ) -> None:
         self.request = request
         self.action = action
@@ -97,6 +101,7 @@ class GenericViewSet:
         self.query = query or ListQuery()
         self.body_loc: tuple[Any, ...] = ("body",)  # where in the request body this viewset writes
         self.nesting = nesting
+        self.conditions = conditions
         if parent_lookup_field is not None:
             self.parent_lookup_field = parent_lookup_field
 
@@ -265,7 +270,8 @@ class GenericViewSet:
     def refresh_related(self, instance: models.Model) -> None:
         """Read the related rows the response shows afresh, as a retrieve would (after a write)."""
         instance._prefetched_objects_cache = {}  # type: ignore[attr-defined]
-        plan = self.get_query_plan()
+        schema = self.get_response_schema("retrieve")
+        plan = query_plan(self.get_model(), schema) if isinstance(schema, type) else None  # type: ignore[arg-type]
         if plan is not None and plan.prefetch_related:
             prefetch_related_objects([instance], *plan.lookups(self.nested_querysets(plan)))
 
@@ -309,6 +315,28 @@ class GenericViewSet:
             raise Http404(f"No {model._meta.verbose_name} with {lookup_url_kwarg} {value}.") from None
         self.check_object_permissions(obj)
         return obj
+
+    def get_object_for_write(self) -> Any:
+        """The row an update or delete changes: :meth:`get_object`, and when the request sends
+        ``If-Match`` / ``If-None-Match``, locked and read again inside the write's transaction
+        and checked against them (412 when stale; see :mod:`djfapi.conditional`)."""
+        obj = self.get_object()
+        if self.conditions is not None:
+            lock(obj)
+            obj.refresh_from_db()
+            self.refresh_related(obj)
+            self.conditions.check_write(obj, self.access.granted if self.access is not None else frozenset())
+        return obj
+
+    def reread(self, instance: models.Model) -> None:
+        """After a write, read the row's columns (but its foreign keys) and related rows back,
+        so the response is what a retrieve answers: the database's decimals, defaults and
+        triggers included, and its ETag that of the row as stored."""
+        fields = [field.attname for field in instance._meta.concrete_fields
+                  if not field.is_relation and field.attname in instance.__dict__]
+        if fields:
+            instance.refresh_from_db(fields=fields)
+        self.refresh_related(instance)
 
     def paginate_queryset(self, queryset: QuerySet[Any]) -> Any:
         """The rows of the requested page, fetched by ``self.paginator``."""
@@ -395,8 +423,10 @@ class GenericViewSet:
         self.get_writer().validate(instance, loc=self.body_loc, hidden=self.get_server_owned_fields())
 
     def atomic(self) -> transaction.Atomic:
-        """A transaction on the database ``model`` is written to; every write runs in one."""
-        return transaction.atomic(using=db_router.db_for_write(self.get_model()))
+        """A transaction on the database ``model`` is written to; every write runs in one. It
+        joins the request's transaction when there is one (no savepoint: a failure rolls the
+        whole request back); use ``transaction.atomic()`` for a savepoint of your own."""
+        return transaction.atomic(using=db_router.db_for_write(self.get_model()), savepoint=False)
 
 
 def declared_tenant_path(viewset: type[GenericViewSet]) -> str | None:

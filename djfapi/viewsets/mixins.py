@@ -49,7 +49,7 @@ class CreateModelMixin(_Base):
             instance = self.build_instance(data)
             self.perform_create(instance)
             self.get_writer().write_nested(instance, data)
-        self.refresh_related(instance)
+            self.reread(instance)
         return instance
 
     def build_instance(self, data: BaseModel) -> Any:
@@ -70,12 +70,12 @@ class UpdateModelMixin(_Base):
     def update(self, data: BaseModel, *, partial: bool = False) -> Any:
         writer = self.get_writer()
         with self.atomic():
-            instance = self.get_object()
+            instance = self.get_object_for_write()
             remember_loaded(instance)
             writer.assign(data, instance, partial=partial, exclude=self.get_server_owned_fields())
             self.perform_update(instance)
             writer.write_nested(instance, data, partial=partial)
-        self.refresh_related(instance)  # nested lists changed: read them afresh (as DRF)
+            self.reread(instance)  # the response is what a retrieve answers now
         return instance
 
     def partial_update(self, data: BaseModel) -> Any:
@@ -91,7 +91,7 @@ class DestroyModelMixin(_Base):
 
     def destroy(self) -> None:
         with self.atomic():
-            self.perform_destroy(self.get_object())
+            self.perform_destroy(self.get_object_for_write())
 
     def perform_destroy(self, instance: Any) -> None:
         if self.delete_status is None:
