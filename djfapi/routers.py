@@ -24,6 +24,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from djfapi import endpoints
+from djfapi.allow import ViewSetRoute
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.filters import resolve_field
 from djfapi.permissions.access import Scopes
@@ -248,6 +249,7 @@ class Router(APIRouter):
     """A FastAPI ``APIRouter`` that viewsets are registered on."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("route_class", ViewSetRoute)  # a 405 names every method of the path
         super().__init__(*args, **kwargs)
         self.registrations: list[Registration] = []
 
@@ -283,7 +285,18 @@ class Router(APIRouter):
                 description=endpoints.description(route),
                 tags=list(registration.tags),
             )
+        self._record_path_methods()
         return registration
+
+    def _record_path_methods(self) -> None:
+        """Tell each route every method served at its path, for the ``Allow`` header of a 405."""
+        served: dict[str, set[str]] = {}
+        for route in self.routes:
+            if isinstance(route, ViewSetRoute):
+                served.setdefault(route.path, set()).update(route.methods)
+        for route in self.routes:
+            if isinstance(route, ViewSetRoute):
+                route.path_methods = frozenset(served[route.path])
 
     def _record(
         self,
