@@ -24,13 +24,13 @@ from typing import Any
 from fastapi import APIRouter
 
 from djfapi import endpoints
-from djfapi.allow import ViewSetRoute
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.filters import resolve_field
 from djfapi.permissions.access import Scopes
 from djfapi.permissions.classes import supplies_scopes
 from djfapi.permissions.jwt import JWTBearer
 from djfapi.schemas import check_write_schema
+from djfapi.viewset_route import ViewSetRoute
 from djfapi.viewsets.actions import ExtraAction, extra_actions
 from djfapi.viewsets.drf import check_drf_attributes
 from djfapi.viewsets.generic import GenericViewSet, declared_tenant_path
@@ -249,7 +249,7 @@ class Router(APIRouter):
     """A FastAPI ``APIRouter`` that viewsets are registered on."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("route_class", ViewSetRoute)  # a 405 names every method of the path
+        kwargs.setdefault("route_class", ViewSetRoute)
         super().__init__(*args, **kwargs)
         self.registrations: list[Registration] = []
 
