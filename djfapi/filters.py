@@ -108,6 +108,9 @@ def _iso_date(value: Any) -> Any:
 _DECIMAL = Annotated[decimal.Decimal, BeforeValidator(_plain_decimal),
                      WithJsonSchema({"type": "string", "pattern": _DECIMAL_TEXT})]
 _DATE = Annotated[datetime.date, BeforeValidator(_iso_date)]
+# RFC 3339 allows UTC offsets up to ±23:59; PostgreSQL (and so _in_every_database) ±15:59.
+_MOMENT_SCHEMA = {"type": "string", "format": "date-time",
+                  "pattern": r"(?:[Zz]|[+-](?:0[0-9]|1[0-5]):[0-5][0-9])$"}
 
 
 def _in_every_database(value: datetime.datetime) -> datetime.datetime:
@@ -126,7 +129,8 @@ def _in_every_database(value: datetime.datetime) -> datetime.datetime:
 
 def _storable_datetime(kind: Any) -> Any:
     """``kind`` (a datetime, or a list of them) with each value checked by ``_in_every_database``."""
-    moment = Annotated[datetime.datetime, BeforeValidator(_iso_date), AfterValidator(_in_every_database)]
+    moment = Annotated[datetime.datetime, BeforeValidator(_iso_date), AfterValidator(_in_every_database),
+                       WithJsonSchema(_MOMENT_SCHEMA)]
     if kind is datetime.datetime:
         return moment
     return Annotated[list[moment], BeforeValidator(split_commas)]

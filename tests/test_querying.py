@@ -175,6 +175,7 @@ def test_the_list_operation_documents_every_parameter_with_its_type():
     assert parameters["kind__in"]["anyOf"][0]["type"] == "array"
     assert parameters["starts_on__gte"]["anyOf"][0]["format"] == "date"
     assert parameters["updated_at__lt"]["anyOf"][0]["format"] == "date-time"
+    assert parameters["updated_at__lt"]["anyOf"][0]["pattern"].endswith("(?:0[0-9]|1[0-5]):[0-5][0-9])$")
     assert parameters["budget__lte"]["anyOf"][0] == {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
     assert parameters["budget__in"]["anyOf"][0]["items"]["pattern"] == r"^-?[0-9]+(\.[0-9]+)?$"
     assert parameters["starts_on__year"]["anyOf"][0]["type"] == "integer"
