@@ -6,8 +6,9 @@
     CompanyIn = schema_for(Company, fields=["name", "country_id"])   # ForeignKeys as <name>_id
     CompanyPatch = schema_for(Company, exclude=["id"], optional=True)
 
-Types, ``max_length``, not ``blank`` (as ``min_length=1``), choices (as a ``Literal``), null (``X | None``), defaults, decimal
-digits and places, help texts and verbose names carry over, so OpenAPI shows the constraints.
+Types, ``max_length``, not ``blank`` (as ``min_length=1``), choices (as a ``Literal``), null
+(``X | None``), defaults, decimal digits and places, help texts and verbose names carry over, so
+OpenAPI shows the constraints.
 """
 
 from __future__ import annotations
