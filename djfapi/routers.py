@@ -293,7 +293,7 @@ class Router(APIRouter):
         served: dict[str, set[str]] = {}
         for route in self.routes:
             if isinstance(route, ViewSetRoute):
-                served.setdefault(route.path, set()).update(route.methods)
+                served.setdefault(route.path, set()).update(route.methods or ())
         for route in self.routes:
             if isinstance(route, ViewSetRoute):
                 route.path_methods = frozenset(served[route.path])

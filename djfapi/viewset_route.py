@@ -31,7 +31,7 @@ class ViewSetRoute(APIRoute):
     path_methods: frozenset[str] = frozenset()
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.path_methods and scope["method"] not in self.methods:
+        if self.path_methods and scope["method"] not in (self.methods or ()):
             raise HTTPException(405, detail="Method Not Allowed",
                                 headers={"Allow": ", ".join(sorted(self.path_methods))})
         await super().handle(scope, receive, send)
