@@ -2,16 +2,22 @@
 # database (DATABASE_URL switches it), load the demo data once, print tokens, serve on :8000.
 # make test: the same environment; the suite on SQLite and (when reachable) PostgreSQL.
 # make lint: ruff and mypy.
+# make fuzz: schemathesis against the demo served by uvicorn on its own fresh database, every
+#   phase and check, fixed seed; CI runs the short form, locally ask for more:
+#   make fuzz FUZZ_EXAMPLES=200 FUZZ_SEED=7 FUZZ_DATABASE=postgres
 #   make test PYTHON=python3.12 VENV=.venv-py312 DJANGO='django>=6,<7'
 PYTHON ?= python3
 VENV ?= .venv
 DJANGO ?= django>=5.2
 PYTEST_ARGS ?=
+FUZZ_EXAMPLES ?= 20
+FUZZ_SEED ?= 20260611
+FUZZ_DATABASE ?= sqlite
 
 # The stamp names the interpreter and Django asked for, so asking for others rebuilds the venv.
 STAMP := $(VENV)/.installed-$(shell echo '$(PYTHON) $(DJANGO)' | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint install clean
+.PHONY: demo test fuzz lint install clean
 
 install: $(STAMP)
 
@@ -31,6 +37,9 @@ demo: install
 
 test: install
 	$(VENV)/bin/python scripts/run_tests.py $(PYTEST_ARGS)
+
+fuzz: install
+	$(VENV)/bin/python scripts/fuzz.py --examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED) --database $(FUZZ_DATABASE)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -21,6 +21,7 @@ import decimal
 import enum
 import functools
 import inspect
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -29,7 +30,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from fastapi import Query, Request
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 from pydantic import Field as PydanticField
 
 from djfapi.exceptions import ImproperlyConfigured, InvalidBody
@@ -84,6 +85,34 @@ _DATE_PARTS = {"year": Annotated[int, PydanticField(ge=1, le=9999)],
                "day": Annotated[int, PydanticField(ge=1, le=31)]}
 
 
+_DECIMAL_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
+
+
+def _plain_decimal(value: Any) -> Any:
+    """``value`` if it is written ``-123.45``. pydantic also reads ``1_0``, `` 1``, ``1e3``,
+    ``.5`` and ``Infinity``, which the documented pattern does not promise."""
+    if isinstance(value, str) and not re.fullmatch(_DECIMAL_TEXT, value):
+        raise ValueError("a decimal number such as -12.50 is expected")
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    """``value`` if it starts with an ISO 8601 date. pydantic also reads a number of seconds
+    since 1970 (``?created_at__lte=0.5``), which ``format: date-time`` does not promise."""
+    if isinstance(value, str) and not re.match(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("an ISO 8601 date such as 2026-01-31 (or date-time) is expected")
+    return value
+
+
+# A query value is text: a decimal is documented and checked as that text.
+_DECIMAL = Annotated[decimal.Decimal, BeforeValidator(_plain_decimal),
+                     WithJsonSchema({"type": "string", "pattern": _DECIMAL_TEXT})]
+_DATE = Annotated[datetime.date, BeforeValidator(_iso_date)]
+# RFC 3339 allows UTC offsets up to ±23:59; PostgreSQL (and so _in_every_database) ±15:59.
+_MOMENT_SCHEMA = {"type": "string", "format": "date-time",
+                  "pattern": r"(?:[Zz]|[+-](?:0[0-9]|1[0-5]):[0-5][0-9])$"}
+
+
 def _in_every_database(value: datetime.datetime) -> datetime.datetime:
     """A datetime every database can compare with: a UTC offset within ±15:59 (PostgreSQL's)
     and a UTC equivalent inside years 1-9999."""
@@ -100,10 +129,11 @@ def _in_every_database(value: datetime.datetime) -> datetime.datetime:
 
 def _storable_datetime(kind: Any) -> Any:
     """``kind`` (a datetime, or a list of them) with each value checked by ``_in_every_database``."""
+    moment = Annotated[datetime.datetime, BeforeValidator(_iso_date), AfterValidator(_in_every_database),
+                       WithJsonSchema(_MOMENT_SCHEMA)]
     if kind is datetime.datetime:
-        return Annotated[datetime.datetime, AfterValidator(_in_every_database)]
-    return Annotated[list[Annotated[datetime.datetime, AfterValidator(_in_every_database)]],
-                     BeforeValidator(split_commas)]
+        return moment
+    return Annotated[list[moment], BeforeValidator(split_commas)]
 
 
 def split_commas(values: Any) -> Any:
@@ -118,7 +148,8 @@ def split_commas(values: Any) -> Any:
 def lookups_for(path: str, field_: models.Field) -> list[tuple[str, Any]]:
     """The lookups that suit ``field_``'s type, as (lookup, value type)."""
     base = python_type(field_)
-    value = _INT64 if base is int else base  # an int no column holds is a 422, not a 500
+    # an int no column holds is a 422, not a 500; decimals and dates in the one form documented
+    value = {int: _INT64, decimal.Decimal: _DECIMAL, datetime.date: _DATE}.get(base, base)
     in_list = Annotated[list[value], BeforeValidator(split_commas)]  # type: ignore[valid-type]
     lookups: list[tuple[str, Any]] = [(path, value), (f"{path}__in", in_list)]
     if base in _COMPARABLE and not field_.choices:

@@ -31,6 +31,7 @@ from djfapi.permissions.access import Scopes
 from djfapi.permissions.classes import supplies_scopes
 from djfapi.permissions.jwt import JWTBearer
 from djfapi.schemas import check_write_schema
+from djfapi.viewset_route import ViewSetRoute
 from djfapi.viewsets.actions import ExtraAction, extra_actions
 from djfapi.viewsets.drf import check_drf_attributes
 from djfapi.viewsets.generic import GenericViewSet, declared_tenant_path
@@ -255,6 +256,7 @@ class Router(APIRouter):
     """A FastAPI ``APIRouter`` that viewsets are registered on."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("route_class", ViewSetRoute)
         super().__init__(*args, **kwargs)
         self.registrations: list[Registration] = []
 
@@ -291,7 +293,18 @@ class Router(APIRouter):
                 tags=list(registration.tags),
                 route_class_override=BodyRoute,
             )
+        self._record_path_methods()
         return registration
+
+    def _record_path_methods(self) -> None:
+        """Tell each route every method served at its path, for the ``Allow`` header of a 405."""
+        served: dict[str, set[str]] = {}
+        for route in self.routes:
+            if isinstance(route, ViewSetRoute):
+                served.setdefault(route.path, set()).update(route.methods or ())
+        for route in self.routes:
+            if isinstance(route, ViewSetRoute):
+                route.path_methods = frozenset(served[route.path])
 
     def _record(
         self,

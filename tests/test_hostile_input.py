@@ -98,6 +98,15 @@ def test_hostile_bodies_are_422_and_store_nothing(client, body, loc):
     assert not models.Company.objects.exists()
 
 
+@pytest.mark.parametrize("content", [b'{"name": "caf\xe9"}', b"\xff\xff", b"\x0c\xc3"])
+def test_a_body_that_is_not_utf8_is_the_422_of_invalid_json_and_stores_nothing(client, content):
+    response = client.post("/companies", content=content, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+    assert response.json()["detail"][0]["loc"][0] == "body"
+    assert not models.Company.objects.exists()
+
+
 def test_a_path_id_beyond_64_bits_is_404(client):
     assert client.get(f"/companies/{2**64}").status_code == 404
     assert client.patch(f"/companies/{2**64}", json={"name": "x"}).status_code == 404

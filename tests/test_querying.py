@@ -128,12 +128,16 @@ def test_filter_by_foreign_key_id(client, rows):
     ("params", "parameter"),
     [({"budget__gt": "lots"}, "budget__gt"), ({"starts_on": "soon"}, "starts_on"),
      ({"kind": "bogus"}, "kind"), ({"starts_on__year": "MMXXV"}, "starts_on__year"),
-     ({"!budget__lt": "x"}, "!budget__lt")],
+     ({"!budget__lt": "x"}, "!budget__lt"),
+     # what pydantic would read but the documented pattern and format do not promise
+     ({"budget": ""}, "budget"), ({"budget__gt": "1e3"}, "budget__gt"), ({"budget": "1_0"}, "budget"),
+     ({"budget__in": ["1", "Infinity"]}, "budget__in"), ({"starts_on": "0"}, "starts_on"),
+     ({"updated_at__lte": "0.5"}, "updated_at__lte"), ({"updated_at__in": ["1700000000"]}, "updated_at__in")],
 )
 def test_a_value_of_the_wrong_type_is_422_naming_the_parameter(client, rows, params, parameter):
     response = client.get("/costcenters", params=params)
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["query", parameter]
+    assert response.json()["detail"][0]["loc"][:2] == ["query", parameter]
 
 
 def test_ordering(client, rows):
@@ -171,6 +175,9 @@ def test_the_list_operation_documents_every_parameter_with_its_type():
     assert parameters["kind__in"]["anyOf"][0]["type"] == "array"
     assert parameters["starts_on__gte"]["anyOf"][0]["format"] == "date"
     assert parameters["updated_at__lt"]["anyOf"][0]["format"] == "date-time"
+    assert parameters["updated_at__lt"]["anyOf"][0]["pattern"].endswith("(?:0[0-9]|1[0-5]):[0-5][0-9])$")
+    assert parameters["budget__lte"]["anyOf"][0] == {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
+    assert parameters["budget__in"]["anyOf"][0]["items"]["pattern"] == r"^-?[0-9]+(\.[0-9]+)?$"
     assert parameters["starts_on__year"]["anyOf"][0]["type"] == "integer"
     assert parameters["starts_on__isnull"]["anyOf"][0]["type"] == "boolean"
     assert parameters["company"]["anyOf"][0]["type"] == "integer"

@@ -333,3 +333,17 @@ def test_detail_action_must_take_instance():
 def test_bad_prefix_fails(prefix):
     with pytest.raises(ImproperlyConfigured, match="the prefix must be a plain path"):
         Router().register(prefix, api.CompanyViewSet)
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("PUT", "/api/companies", "GET, POST"),
+    ("OPTIONS", "/api/companies", "GET, POST"),
+    ("POST", "/api/companies/1", "DELETE, GET, PATCH, PUT"),
+    ("GET", "/api/companies/1/archive", "POST"),
+    ("DELETE", "/api/companies/1/departments", "GET, POST"),
+])
+def test_a_405_names_every_method_the_path_serves(client, method, path, allowed):
+    response = client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
+    assert response.json() == {"detail": "Method Not Allowed"}

@@ -41,7 +41,7 @@ def test_validation_follows_the_model():
     schema = schema_for(models.Costcenter, exclude=["id", "updated_at"])
     ok = schema(company_id=1, code="C1", budget="12.50")
     assert ok.budget == decimal.Decimal("12.50")
-    for bad in ({"code": "X" * 11}, {"kind": "bogus"}, {"budget": "1.234"},
+    for bad in ({"code": "X" * 11}, {"code": ""}, {"kind": "bogus"}, {"budget": "1.234"},
                 {"budget": "12345678901"}):
         with pytest.raises(ValidationError):
             schema(company_id=1, **{"code": "C1", **bad})
@@ -51,6 +51,7 @@ def test_openapi_shows_the_constraints():
     schema = schema_for(models.Costcenter, fields=["code", "kind", "budget"], name="CostcenterIn")
     properties = schema.model_json_schema()["properties"]
     assert properties["code"]["maxLength"] == 10
+    assert properties["code"]["minLength"] == 1  # not blank=True: "" is refused
     assert properties["kind"]["enum"] == ["opex", "capex"]
     assert schema.__name__ == "CostcenterIn"
 

@@ -6,8 +6,9 @@
     CompanyIn = schema_for(Company, fields=["name", "country_id"])   # ForeignKeys as <name>_id
     CompanyPatch = schema_for(Company, exclude=["id"], optional=True)
 
-Types, ``max_length``, choices (as a ``Literal``), null (``X | None``), defaults, decimal
-digits and places, help texts and verbose names carry over, so OpenAPI shows the constraints.
+Types, ``max_length``, not ``blank`` (as ``min_length=1``), choices (as a ``Literal``), null
+(``X | None``), defaults, decimal digits and places, help texts and verbose names carry over, so
+OpenAPI shows the constraints.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ def field_info(field: models.Field, *, optional: bool) -> FieldInfo:
     constraints: dict[str, Any] = {}
     if getattr(field, "max_length", None) and python_type(field) is str:
         constraints["max_length"] = field.max_length
+    if not field.blank and python_type(field) is str:  # Django's validation refuses "" as blank
+        constraints["min_length"] = 1
     if isinstance(field, models.DecimalField):
         constraints.update(max_digits=field.max_digits, decimal_places=field.decimal_places)
     if isinstance(field, (models.PositiveIntegerField, models.PositiveSmallIntegerField,

@@ -1,10 +1,11 @@
 """The demo's API: schemas, viewsets and the router."""
 
 from decimal import Decimal
+from typing import Annotated
 
 from companies import models
 from django.db.models import Q
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from djfapi import ModelViewSet, Router, Schemas, action
 from djfapi.permissions import JWTBearer, Scopes
@@ -13,6 +14,19 @@ token = JWTBearer()  # key, issuer and algorithms from the settings
 
 READ = ["business.companies.read.any", "business.companies.read.own"]
 WRITE = ["business.companies.update.any", "business.companies.update.own"]
+
+
+Name = Annotated[str, Field(min_length=1, max_length=100)]  # CharField(max_length=100), not blank
+# A decimal of 12 digits, 2 after the point, as text: the form it is answered in, and one JSON
+# cannot round (a JSON number such as 0.1 + 0.2 would arrive with 17 decimal places).
+Money = Annotated[str, Field(pattern=r"^-?[0-9]{1,10}(\.[0-9]{1,2})?$", examples=["1250.00"])]
+
+
+class Body(BaseModel):
+    """A request body. djfapi refuses a field the schema does not name (the read-only fields of
+    the response aside) with a 422; ``additionalProperties: false`` says so in OpenAPI."""
+
+    model_config = ConfigDict(json_schema_extra={"additionalProperties": False})
 
 
 class TeamOut(BaseModel):
@@ -33,41 +47,41 @@ class CompanyOut(BaseModel):
     departments: list[DepartmentOut]
 
 
-class DepartmentIn(BaseModel):
-    name: str = Field(max_length=100)
+class DepartmentIn(Body):
+    name: Name
 
 
-class CompanyIn(BaseModel):
-    name: str = Field(max_length=100)
+class CompanyIn(Body):
+    name: Name
     departments: list[DepartmentIn] = []  # a nested write: created with the company
 
 
-class CompanyUpdate(BaseModel):
-    name: str = Field(max_length=100)
-    archived: bool = False
+class CompanyUpdate(Body):
+    name: Name
+    archived: StrictBool = False  # true or false; not 0, 1 or "yes", which pydantic reads by default
 
 
 class CostcenterOut(BaseModel):
     id: int
     code: str
     budget: Decimal
-    status: str
+    status: models.Costcenter.Status
 
 
-class CostcenterIn(BaseModel):
-    code: str = Field(max_length=20)
-    budget: Decimal = Decimal(0)
+class CostcenterIn(Body):
+    code: str = Field(min_length=1, max_length=20)
+    budget: Money = "0"
 
 
 class EmployeeOut(BaseModel):
     id: int
     user_id: str
-    type: str
+    type: models.Employee.Type
 
 
-class EmployeeIn(BaseModel):
-    user_id: str
-    type: str = "member"
+class EmployeeIn(Body):
+    user_id: str = Field(min_length=1, max_length=64)
+    type: models.Employee.Type = models.Employee.Type.MEMBER
 
 
 class CompanyViewSet(ModelViewSet):

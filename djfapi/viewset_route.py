@@ -1,0 +1,54 @@
+"""``ViewSetRoute``: the route class of a :class:`~djfapi.routers.Router`. It answers two things
+FastAPI's ``APIRoute`` answers in ways OpenAPI does not describe:
+
+- a 405 names every method its path serves. FastAPI adds one route a method, and a request
+  whose method none of them takes is answered by the first route of the path, whose ``Allow``
+  header names its own method only (``PUT /companies`` got ``Allow: GET`` although ``POST`` is
+  served there too; RFC 9110 §15.5.6 asks for every method). The router records each path's
+  methods when it binds them;
+- a JSON body that is not UTF-8 (RFC 8259 §8.1) is the 422 ``json_invalid`` of any other body
+  that is not JSON, where FastAPI answered an undocumented 400.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
+
+__all__ = ["ViewSetRoute"]
+
+
+class ViewSetRoute(APIRoute):
+    """An ``APIRoute`` whose 405 lists ``path_methods``, every method served at its path, and
+    whose body that is not UTF-8 is a 422."""
+
+    path_methods: frozenset[str] = frozenset()
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.path_methods and scope["method"] not in (self.methods or ()):
+            raise HTTPException(405, detail="Method Not Allowed",
+                                headers={"Allow": ", ".join(sorted(self.path_methods))})
+        await super().handle(scope, receive, send)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def app(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except StarletteHTTPException as exc:  # FastAPI's HTTPException is a subclass
+                cause = exc.__cause__
+                if exc.status_code != 400 or not isinstance(cause, UnicodeDecodeError):
+                    raise
+                raise RequestValidationError([{
+                    "type": "json_invalid", "loc": ("body", cause.start), "msg": "JSON decode error",
+                    "input": {}, "ctx": {"error": "the body is not UTF-8"},
+                }]) from exc
+
+        return app
