@@ -14,9 +14,10 @@ with a 200. djfapi refuses them instead, with a 422 naming each one:
   a lone surrogate — in a query value or anywhere in a body;
 - a list in a body longer than the viewset's ``max_nested_items`` (1,000 by default).
 
-Bodies themselves are read by :class:`BodyRoute`: one larger than Django's
-``DATA_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MiB by default; None lifts it) is a 413, and JSON nested
-deeper than :data:`MAX_DEPTH` levels is a 422 like any other invalid JSON.
+Bodies themselves are read by :func:`read_body` (from the router's route class): one larger
+than Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MiB by default; None lifts it) is a 413,
+and JSON that is not UTF-8 or nests deeper than :data:`MAX_DEPTH` levels is a 422 like any
+other invalid JSON.
 
 What a route knows is worked out once, when it is bound; the checks are set lookups.
 """
@@ -25,26 +26,23 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from fastapi import HTTPException, Request, Response
+from fastapi import HTTPException, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import field_annotation_is_sequence
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from djfapi.schemas.types import is_model, nested_model
 
-__all__ = ["MAX_DEPTH", "BodyRoute", "BodyShape", "QueryNames", "body_shape", "query_names"]
+__all__ = ["MAX_DEPTH", "BodyShape", "QueryNames", "body_shape", "query_names", "read_body"]
 
 MAX_DEPTH = 64  # levels of arrays and objects a JSON body may nest
-
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass(frozen=True)
@@ -192,22 +190,6 @@ def body_shape(write: type[BaseModel], read: type[BaseModel] | None = None, *,
 
 
 # -- reading the body ----------------------------------------------------------------------
-
-class BodyRoute(APIRoute):
-    """The route class of generated endpoints: it reads the body under a size limit (413) and
-    parses JSON once, a body nested too deeply being a 422, before FastAPI's own handling, which
-    would answer either a bare 400 or nothing at all."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            if request.method in _BODY_METHODS:
-                await read_body(request)
-            return await handler(request)
-
-        return route
-
 
 async def read_body(request: Request) -> None:
     """Read ``request``'s body (at most ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes, else 413) and,

@@ -26,7 +26,6 @@ from fastapi import APIRouter
 from djfapi import endpoints
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.filters import resolve_field
-from djfapi.inputs import BodyRoute
 from djfapi.permissions.access import Scopes
 from djfapi.permissions.classes import supplies_scopes
 from djfapi.permissions.jwt import JWTBearer
@@ -291,7 +290,6 @@ class Router(APIRouter):
                 summary=route.summary,
                 description=endpoints.description(route),
                 tags=list(registration.tags),
-                route_class_override=BodyRoute,
             )
         self._record_path_methods()
         return registration

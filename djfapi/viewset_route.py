@@ -1,4 +1,4 @@
-"""``ViewSetRoute``: the route class of a :class:`~djfapi.routers.Router`. It answers two things
+"""``ViewSetRoute``: the route class of a :class:`~djfapi.routers.Router`. It answers what
 FastAPI's ``APIRoute`` answers in ways OpenAPI does not describe:
 
 - a 405 names every method its path serves. FastAPI adds one route a method, and a request
@@ -6,8 +6,10 @@ FastAPI's ``APIRoute`` answers in ways OpenAPI does not describe:
   header names its own method only (``PUT /companies`` got ``Allow: GET`` although ``POST`` is
   served there too; RFC 9110 §15.5.6 asks for every method). The router records each path's
   methods when it binds them;
-- a JSON body that is not UTF-8 (RFC 8259 §8.1) is the 422 ``json_invalid`` of any other body
-  that is not JSON, where FastAPI answered an undocumented 400.
+- the body is read by :func:`djfapi.inputs.read_body` before FastAPI's own handling: one
+  larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413, and JSON that is not UTF-8 (RFC 8259
+  §8.1) or nested too deeply is the 422 ``json_invalid`` of any other body that is not JSON,
+  where FastAPI answered an undocumented 400.
 """
 
 from __future__ import annotations
@@ -16,17 +18,17 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import HTTPException, Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
+
+from djfapi.inputs import read_body
 
 __all__ = ["ViewSetRoute"]
 
 
 class ViewSetRoute(APIRoute):
     """An ``APIRoute`` whose 405 lists ``path_methods``, every method served at its path, and
-    whose body that is not UTF-8 is a 422."""
+    whose body is read under a size limit and parsed once."""
 
     path_methods: frozenset[str] = frozenset()
 
@@ -40,15 +42,11 @@ class ViewSetRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def app(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except StarletteHTTPException as exc:  # FastAPI's HTTPException is a subclass
-                cause = exc.__cause__
-                if exc.status_code != 400 or not isinstance(cause, UnicodeDecodeError):
-                    raise
-                raise RequestValidationError([{
-                    "type": "json_invalid", "loc": ("body", cause.start), "msg": "JSON decode error",
-                    "input": {}, "ctx": {"error": "the body is not UTF-8"},
-                }]) from exc
+            if request.method in _BODY_METHODS:
+                await read_body(request)
+            return await handler(request)
 
         return app
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

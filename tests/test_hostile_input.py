@@ -149,10 +149,8 @@ def nested(depth):
 @pytest.mark.parametrize("content", [
     b'{"name": "deep", "tags": ' + nested(10_000).encode() + b"}",  # deeper than the parser goes
     b'{"name": "deep", "tags": ' + nested(500).encode() + b"}",  # deeper than MAX_DEPTH
-    '{"name": "caf\u00e9"}'.encode("latin-1"),  # not UTF-8
-    b'{"name": "\xff\xfe"}',
 ])
-def test_a_body_that_cannot_be_read_as_json_is_422_like_any_invalid_json(client, content):
+def test_a_body_nested_too_deeply_is_422_like_any_invalid_json(client, content):
     response = client.post("/companies", content=content, headers={"Content-Type": "application/json"})
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["type"] == "json_invalid"
