@@ -11,17 +11,15 @@ declares the query parameters and makes one paginator per request, with no datab
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from django.core import signing
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from fastapi import HTTPException, Query
 from pydantic import BaseModel, create_model
 
-from djfapi.exceptions import ImproperlyConfigured
+from djfapi.keyset import Key, Position, beyond, dump_value, load_value, ordering_keys, orderings
 
 __all__ = ["BasePagination", "CursorPagination", "LimitOffsetPagination", "NoPagination"]
 
@@ -98,16 +96,26 @@ class CursorPagination(BasePagination):
     """Keyset pages for large tables: ``?cursor=&page_size=``, answered as
     ``{"items", "next", "previous"}`` with opaque, signed cursors, and no COUNT query.
 
-    Pages follow the list's ordering (which always ends with the primary key); rows inserted
-    while a client walks the pages never make it see a row twice. Order by non-null fields.
+    Pages follow the list's ordering, which always ends with the primary key. A cursor holds
+    the values of the ordering's fields where its page ended, typed, so they come back exactly
+    (a datetime's microseconds and offset, a Decimal's digits, a 64-bit int, a UUID, NULL).
+    A client walking forwards through ``next``, or back through ``previous`` to the first page
+    (whose ``previous`` is null), sees every row that exists for the whole walk exactly once,
+    while other rows are inserted and deleted; ``previous`` of a page is exactly the page before.
+
+    NULL sorts as if it were larger than any value, on every database: last when a field is
+    ascending, first when it is descending (PostgreSQL's default; SQLite is told NULLS
+    LAST/FIRST). A field that ends at a relation pages by its column (``company`` by
+    ``company_id``). A cursor is refused with a 422 when it was altered, or made for another
+    list or another ordering.
     """
 
     page_size = 50
     max_page_size = 1000
-    salt = "djfapi.pagination.cursor"
+    salt = "djfapi.pagination.cursor.v2"  # v1 cursors held lossy values: they are refused
 
-    def __init__(self, position: dict[str, Any] | None = None, page_size: int | None = None) -> None:
-        self.position = position  # {"v": values of the ordering fields, "r": walking backwards}
+    def __init__(self, position: Position | None = None, page_size: int | None = None) -> None:
+        self.position = position
         self.size = min(page_size or self.page_size, self.max_page_size)
         self.next: str | None = None
         self.previous: str | None = None
@@ -124,41 +132,60 @@ class CursorPagination(BasePagination):
         return pagination
 
     @classmethod
-    def decode(cls, cursor: str) -> dict[str, Any]:
+    def decode(cls, cursor: str) -> Position:
         """The position a cursor names; a 422 for one that was not made here or was altered."""
         try:
-            position = signing.loads(cursor, salt=cls.salt)
-        except signing.BadSignature:
+            data = signing.loads(cursor, salt=cls.salt)
+            return Position([load_value(value) for value in data["v"]], bool(data["r"]),
+                            bool(data["i"]), data["k"])
+        except (signing.BadSignature, KeyError, TypeError, ValueError, ArithmeticError):
             raise HTTPException(422, detail=[{"loc": ["query", "cursor"], "type": "cursor",
                                               "msg": "The cursor is not valid."}]) from None
-        return position  # type: ignore[no-any-return]
 
-    def encode(self, row: Any, keys: list[tuple[str, bool]], backwards: bool) -> str:
-        values = [_value(row, name) for name, _ in keys]
-        plain = json.loads(json.dumps(values, cls=DjangoJSONEncoder))
-        ordering = [[name, descending] for name, descending in keys]  # a cursor fits one ordering
-        return signing.dumps({"v": plain, "r": backwards, "k": ordering}, salt=self.salt, compress=True)
+    def encode(self, position: Position) -> str:
+        """The cursor of ``position``, signed."""
+        data = {"v": [dump_value(value) for value in position.values], "r": position.backwards,
+                "i": position.inclusive, "k": position.ordering}
+        return signing.dumps(data, salt=self.salt, compress=True)
 
     def paginate_queryset(self, queryset: QuerySet[Any]) -> Sequence[Any]:
-        keys = _ordering_keys(queryset)
-        if self.position is not None and self.position.get("k") != [[name, desc] for name, desc in keys]:
+        keys = ordering_keys(queryset)
+        ordering = [queryset.model._meta.label, *([key.path, key.descending] for key in keys)]
+        if self.position is not None and self.position.ordering != ordering:
             raise HTTPException(422, detail=[{"loc": ["query", "cursor"], "type": "cursor", "msg": (
-                "The cursor belongs to this list in another order: ask for the first page again, "
-                "without a cursor.")}])
-        backwards = bool(self.position and self.position["r"])
+                "The cursor belongs to another list, or to this list in another order: ask for "
+                "the first page again, without a cursor.")}])
+        backwards = self.position is not None and self.position.backwards
         if self.position is not None:
-            queryset = queryset.filter(_beyond(keys, self.position["v"], backwards))
-        if backwards:
+            queryset = queryset.filter(
+                beyond(keys, self.position.values, backwards, self.position.inclusive))
+        queryset = queryset.order_by(*orderings(keys, backwards))
+        if not queryset.query.standard_ordering:  # the keys already read the ordering reversed
             queryset = queryset.reverse()
         rows = list(queryset[: self.size + 1])
         more, rows = len(rows) > self.size, rows[: self.size]
         if backwards:
             rows.reverse()
-        if rows and (more or backwards):
-            self.next = self.encode(rows[-1], keys, backwards=False)
-        if rows and ((more and backwards) or (self.position is not None and not backwards)):
-            self.previous = self.encode(rows[0], keys, backwards=True)
+        self.next, self.previous = self.links(rows, more, keys, ordering)
         return rows
+
+    def links(self, rows: list[Any], more: bool, keys: list[Key], ordering: list[Any]
+              ) -> tuple[str | None, str | None]:
+        """``next`` and ``previous`` of a page of ``rows``; ``more`` rows lie beyond it in the
+        direction it was read."""
+        def at(row: Any, backwards: bool) -> str:
+            return self.encode(Position([key.value_of(row) for key in keys], backwards, False, ordering))
+
+        here = self.position
+        if here is None:
+            return (at(rows[-1], False) if more else None), None
+        if not rows:  # deleted meanwhile: turn round at the cursor's own position, inclusive,
+            # so the row it was made at is on the way back if it still exists
+            turned = self.encode(Position(here.values, not here.backwards, True, ordering))
+            return (turned, None) if here.backwards else (None, turned)
+        if here.backwards:
+            return at(rows[-1], False), (at(rows[0], True) if more else None)
+        return (at(rows[-1], False) if more else None), at(rows[0], True)
 
     def get_paginated_response(self, items: Sequence[Any]) -> dict[str, Any]:
         return {"items": items, "next": self.next, "previous": self.previous}
@@ -166,34 +193,6 @@ class CursorPagination(BasePagination):
     @classmethod
     def response_schema(cls, item: type[BaseModel]) -> type[BaseModel]:
         return _cursor_schema(item)
-
-
-def _ordering_keys(queryset: QuerySet[Any]) -> list[tuple[str, bool]]:
-    """(field, descending) of the queryset's ordering, ending with the primary key."""
-    names = list(queryset.query.order_by) or list(queryset.model._meta.ordering or [])
-    if any(not isinstance(name, str) for name in names):
-        raise ImproperlyConfigured("CursorPagination pages by field names; order by fields, not expressions.")
-    if not names or names[-1].lstrip("-") not in ("pk", queryset.model._meta.pk.name):
-        names.append("-pk" if names and names[-1].startswith("-") else "pk")
-    return [(name.lstrip("-"), name.startswith("-")) for name in names]
-
-
-def _beyond(keys: list[tuple[str, bool]], values: list[Any], backwards: bool) -> Q:
-    """Rows after ``values`` in the ordering (before them, walking backwards)."""
-    condition = Q()
-    for index, (name, descending) in enumerate(keys):
-        operator = "lt" if descending != backwards else "gt"
-        step = Q(**{f"{name}__{operator}": values[index]})
-        for earlier, value in zip(keys[:index], values, strict=False):
-            step &= Q(**{earlier[0]: value})
-        condition |= step
-    return condition
-
-
-def _value(row: Any, path: str) -> Any:
-    for part in path.split("__"):
-        row = row.pk if part == "pk" else getattr(row, part)
-    return row
 
 
 @functools.cache

@@ -194,3 +194,6 @@ class Comment(models.Model):
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="comments")
     text = models.CharField(max_length=200)
     created_by = models.CharField(max_length=64, blank=True, default="")
+
+
+from tests.testapp.ordered import Ordered  # noqa: E402, F401  (cursor walks: a field of every type)
