@@ -100,7 +100,7 @@ def client():
 class Table:
     """The rows of a case: values drawn from a small pool per field, so ties and NULLs abound."""
 
-    def __init__(self, seed: str, rows: int = 12) -> None:
+    def __init__(self, seed: str, rows: int = 10) -> None:
         self.rng = random.Random(seed)
         self.pools = {name: self.pool(name) for name in FIELDS}
         self.deleted: set[int] = set()
