@@ -25,11 +25,14 @@ What a route knows is worked out once, when it is bound; the checks are set look
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio.to_thread
 from django.conf import settings
 from fastapi import HTTPException, Request
 from fastapi.dependencies.models import Dependant
@@ -40,9 +43,10 @@ from pydantic.fields import FieldInfo
 
 from djfapi.schemas.types import is_model, nested_model
 
-__all__ = ["MAX_DEPTH", "BodyShape", "QueryNames", "body_shape", "query_names", "read_body"]
+__all__ = ["MAX_DEPTH", "BodyShape", "QueryNames", "body_shape", "parse_json", "query_names", "read_body"]
 
 MAX_DEPTH = 64  # levels of arrays and objects a JSON body may nest
+INLINE_BYTES = 64 * 1024  # a larger body is parsed in a worker thread, off the event loop
 
 
 @dataclass(frozen=True)
@@ -193,7 +197,8 @@ def body_shape(write: type[BaseModel], read: type[BaseModel] | None = None, *,
 
 async def read_body(request: Request) -> None:
     """Read ``request``'s body (at most ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes, else 413) and,
-    when it is JSON, parse it for FastAPI to use (422 when nested deeper than MAX_DEPTH)."""
+    when it is JSON, parse and check it (:func:`parse_json`) for FastAPI to use. A body larger
+    than :data:`INLINE_BYTES` is parsed in a worker thread, so it never stalls the event loop."""
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     length = request.headers.get("content-length", "")
     if limit is not None and length.isdigit() and int(length) > limit:
@@ -208,17 +213,46 @@ async def read_body(request: Request) -> None:
     media_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if not body or not (media_type == "application/json" or media_type.endswith("+json")):
         return
+    if len(body) <= INLINE_BYTES:
+        request._json = parse_json(body)
+    else:
+        request._json = await anyio.to_thread.run_sync(parse_json, body)
+
+
+def parse_json(body: bytes) -> Any:
+    """The JSON value of ``body``; a 422 ``json_invalid`` for what is not JSON, not UTF-8, nested
+    deeper than MAX_DEPTH, or holds a number no JSON parser elsewhere reads back (``NaN``,
+    ``Infinity``, ``1e999``, integers of thousands of digits), and a 422 at the place of text
+    holding a NUL character or a lone surrogate. What passes can always be echoed back in a
+    422, so no validation error of FastAPI's becomes a 500."""
     try:
-        value = json.loads(body)
+        value = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
         raise _invalid_json(f"nested deeper than {MAX_DEPTH} levels") from None
+    except json.JSONDecodeError as exc:  # as FastAPI words it
+        raise RequestValidationError([{"type": "json_invalid", "loc": ("body", exc.pos), "input": {},
+                                       "msg": "JSON decode error", "ctx": {"error": exc.msg}}]) from None
     except UnicodeDecodeError:
         raise _invalid_json("the body is not UTF-8") from None
-    except ValueError:  # not JSON: FastAPI answers it with its own 422, naming the position
-        return
-    if _deeper_than(value, MAX_DEPTH):
+    except ValueError as exc:  # a constant or a float refused below, an integer too long to read
+        raise _invalid_json(str(exc).split(";")[0]) from None
+    flaw = _flaw(value)
+    if flaw == "deep":
         raise _invalid_json(f"nested deeper than {MAX_DEPTH} levels")
-    request._json = value
+    if flaw == "text":  # found in one pass; located by a second, which only a bad body costs
+        raise RequestValidationError(text_errors(value, ("body",)))
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise ValueError(f"{text[:40]} is beyond the range of a 64-bit float")
+    return number
 
 
 def _invalid_json(reason: str) -> RequestValidationError:
@@ -231,15 +265,26 @@ def _too_large(limit: int) -> HTTPException:
                                      "accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).")
 
 
-def _deeper_than(value: Any, limit: int) -> bool:
-    """Whether ``value`` nests lists and objects more than ``limit`` levels deep (no recursion)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return False
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL, and surrogates (paired ones JSON decodes)
+
+
+def _flaw(value: Any) -> str | None:
+    """``"deep"`` when ``value`` nests lists and objects deeper than MAX_DEPTH, ``"text"`` when
+    a key or string holds a NUL or a lone surrogate, else None: one pass, level by level."""
+    level, depth = [value], 0
+    while level:
+        depth += 1
+        if depth > MAX_DEPTH and any(isinstance(item, (dict, list)) for item in level):
+            return "deep"
+        below: list[Any] = []
+        for item in level:
+            if isinstance(item, str):
+                if _UNSTORABLE.search(item):
+                    return "text"
+            elif isinstance(item, dict):
+                below.extend(item)
+                below.extend(item.values())
+            elif isinstance(item, list):
+                below.extend(item)
+        level = below
+    return None

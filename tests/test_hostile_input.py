@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from djfapi import ModelViewSet, Router, Schemas
 from tests.testapp import models
@@ -46,6 +46,15 @@ class CompanyWithDepartmentsIn(CompanyIn):
     departments: list[DepartmentIn] = []
 
 
+class ConstrainedIn(BaseModel):
+    name: str = Field(max_length=100)
+    tags: list[int] = []
+
+
+class ConstrainedViewSet(CompanyViewSet):
+    schemas = Schemas(get=CompanyOut, create=ConstrainedIn)
+
+
 class SmallListsViewSet(CompanyViewSet):
     schemas = Schemas(get=CompanyOut, create=CompanyWithDepartmentsIn)
     max_nested_items = 3
@@ -56,6 +65,7 @@ def app():
     router = Router()
     router.register("companies", CompanyViewSet)
     router.register("small", SmallListsViewSet)
+    router.register("constrained", ConstrainedViewSet)
     app = FastAPI()
     app.include_router(router)
     return app
@@ -201,3 +211,41 @@ def test_a_list_longer_than_max_nested_items_is_422(client, body, loc):
     assert not models.Company.objects.exists()
     body[loc[1]] = body[loc[1]][:3] if loc[1] == "departments" else []
     assert client.post("/small", json=body).status_code == 201, body
+
+
+@pytest.mark.parametrize("path", ["/companies", "/constrained"])
+@pytest.mark.parametrize("content", [
+    b'{"name": NaN}', b'{"name": "x", "tags": [Infinity]}', b'{"name": -Infinity}',
+    b'{"name": 1e999}', b'{"name": "x", "tags": [' + b"1" * 5000 + b"]}",
+    b'{"name": "\\ud800"}', b'{"name": "a\\u0000b"}', b'{"\\udfff": 1, "name": "x"}',
+])
+def test_json_no_validation_error_can_echo_back_is_422_not_500(client, path, content):
+    """FastAPI's 422 echoes the input it refused: NaN, an infinite float or a lone surrogate
+    there made it a 500, wherever pydantic refused the value before djfapi's own checks."""
+    response = client.post(path, content=content, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"][0] == "body"
+    assert not models.Company.objects.exists()
+
+
+def test_a_large_body_is_parsed_off_the_event_loop(client, monkeypatch):
+    import asyncio
+
+    from djfapi import inputs
+
+    parsed_on_loop = []
+    original = inputs.parse_json
+
+    def recording(body):
+        try:
+            asyncio.get_running_loop()
+            parsed_on_loop.append(True)
+        except RuntimeError:
+            parsed_on_loop.append(False)
+        return original(body)
+
+    monkeypatch.setattr(inputs, "parse_json", recording)
+    assert client.post("/companies", json={"name": "small"}).status_code == 201
+    large = {"name": "large", "tags": [], "padding": "x" * (inputs.INLINE_BYTES + 1)}
+    assert client.post("/companies", json=large).status_code == 422  # padding is not a field
+    assert parsed_on_loop == [True, False]
