@@ -2,6 +2,8 @@
 # database (DATABASE_URL switches it), load the demo data once, print tokens, serve on :8000.
 # make test: the same environment; the suite on SQLite and (when reachable) PostgreSQL.
 # make lint: ruff and mypy.
+# make soak: the database fault tests long (more clients, longer load, repeated restarts) on a
+# PostgreSQL cluster of their own (needs root and pg_createcluster); prints what clients saw.
 #   make test PYTHON=python3.12 VENV=.venv-py312 DJANGO='django>=6,<7'
 PYTHON ?= python3
 VENV ?= .venv
@@ -11,7 +13,7 @@ PYTEST_ARGS ?=
 # The stamp names the interpreter and Django asked for, so asking for others rebuilds the venv.
 STAMP := $(VENV)/.installed-$(shell echo '$(PYTHON) $(DJANGO)' | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint install clean
+.PHONY: demo test soak lint install clean
 
 install: $(STAMP)
 
@@ -31,6 +33,9 @@ demo: install
 
 test: install
 	$(VENV)/bin/python scripts/run_tests.py $(PYTEST_ARGS)
+
+soak: install
+	DJFAPI_TEST_DATABASE=postgres DJFAPI_SOAK=1 $(VENV)/bin/python -m pytest -s -q tests/test_database_recovery.py $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
