@@ -1,11 +1,13 @@
 # make demo: create the virtual environment if missing, install, migrate the demo's SQLite
 # database (DATABASE_URL switches it), load the demo data once, print tokens, serve on :8000.
 # make test: the same environment; the suite on SQLite and (when reachable) PostgreSQL.
+#   make test PYTHON=python3.12 VENV=.venv-py312 DJANGO='django>=6,<7'
 # make lint: ruff and mypy.
 # make fuzz: schemathesis against the demo served by uvicorn on its own fresh database, every
 #   phase and check, fixed seed; CI runs the short form, locally ask for more:
 #   make fuzz FUZZ_EXAMPLES=200 FUZZ_SEED=7 FUZZ_DATABASE=postgres
-#   make test PYTHON=python3.12 VENV=.venv-py312 DJANGO='django>=6,<7'
+# make soak: the database fault tests long (more clients, longer load, repeated restarts) on a
+# PostgreSQL cluster of their own (needs root and pg_createcluster); prints what clients saw.
 PYTHON ?= python3
 VENV ?= .venv
 DJANGO ?= django>=5.2
@@ -17,7 +19,7 @@ FUZZ_DATABASE ?= sqlite
 # The stamp names the interpreter and Django asked for, so asking for others rebuilds the venv.
 STAMP := $(VENV)/.installed-$(shell echo '$(PYTHON) $(DJANGO)' | cksum | cut -d' ' -f1)
 
-.PHONY: demo test fuzz lint install clean
+.PHONY: demo test fuzz soak lint install clean
 
 install: $(STAMP)
 
@@ -40,6 +42,9 @@ test: install
 
 fuzz: install
 	$(VENV)/bin/python scripts/fuzz.py --examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED) --database $(FUZZ_DATABASE)
+
+soak: install
+	DJFAPI_TEST_DATABASE=postgres DJFAPI_SOAK=1 $(VENV)/bin/python -m pytest -s -q tests/test_database_recovery.py $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,8 +1,9 @@
 """Errors: djfapi's configuration error, and Django's exceptions as JSON HTTP errors.
 
 Generated endpoints translate Django's exceptions themselves; :func:`install` adds the same
-translation as exception handlers for the rest of an app (hand-written routes), plus a 500
-handler whose body carries no internals::
+translation as exception handlers for the rest of an app (hand-written routes), plus
+:class:`ServerErrors`: any other error is a 500 whose body carries no internals, logged once,
+with the client's keep-alive connection left open::
 
     app = FastAPI()
     djfapi.install(app)
@@ -11,6 +12,7 @@ handler whose body carries no internals::
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.core import exceptions as django_exceptions
@@ -20,12 +22,19 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["ErrorBody", "ImproperlyConfigured", "InvalidBody", "install", "to_http_exception"]
+__all__ = [
+    "ErrorBody", "ImproperlyConfigured", "InvalidBody", "ServerErrors", "install", "to_http_exception",
+]
 
 logger = logging.getLogger("djfapi")
 
 RETRY_AFTER = 5  # seconds a client is asked to wait when the database is unavailable (503)
+
+# Called with each error ServerErrors answers with a 500, inside the request; integrations
+# (djfapi.integrations.sentry) add to it, as the error no longer reaches the server's middleware.
+server_error_observers: list[Callable[[Exception], None]] = []
 
 
 class ImproperlyConfigured(django_exceptions.ImproperlyConfigured):
@@ -111,8 +120,43 @@ async def _server_error_handler(request: Request, exc: Exception) -> JSONRespons
     return JSONResponse({"detail": "Internal server error."}, status_code=500)
 
 
+class ServerErrors:
+    """ASGI middleware: an error nothing else handled is a JSON 500, logged once on "djfapi".
+
+    Starlette's own 500 (``ServerErrorMiddleware``) raises the error again once it has answered:
+    the server logs it a second time and closes the connection, so a keep-alive client's next
+    request fails. Here it ends with the response. An error after the response has started is
+    left to the server: closing the connection is then the only way to tell the client.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:
+                raise
+            for observe in server_error_observers:
+                observe(exc)
+            response = await _server_error_handler(Request(scope), exc)
+            await response(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
-    """Answer Django's exceptions as JSON errors with a ``detail``, anywhere in ``app``."""
+    """Answer Django's exceptions, and any other error (500), as JSON errors with a ``detail``,
+    anywhere in ``app``; call it before adding middleware of your own, so that theirs are
+    covered too."""
     for exc_class in (
         InvalidBody,
         django_exceptions.ObjectDoesNotExist,
@@ -125,4 +169,6 @@ def install(app: FastAPI) -> None:
         InterfaceError,
     ):
         app.add_exception_handler(exc_class, _django_exception_handler)
+    app.add_middleware(ServerErrors)
+    # An error in middleware added after install() reaches Starlette's 500, still answered as JSON.
     app.add_exception_handler(Exception, _server_error_handler)

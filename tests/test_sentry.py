@@ -396,3 +396,37 @@ def test_serving_requests_does_not_import_sentry_sdk():
     """)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_with_a_plain_sentry_sdk_init_an_unhandled_error_is_reported_once():
+    """Without djfapi's integration (never imported), djfapi's 500 is reported by its log line."""
+    result = run_python("""
+        import sys
+        import django
+        django.setup()
+        import sentry_sdk
+        from fastapi import FastAPI
+        from fastapi.testclient import TestClient
+        from sentry_sdk.transport import Transport
+        import djfapi
+
+        class Keeping(Transport):
+            events = []
+            def capture_envelope(self, envelope):
+                self.events += [item.payload.json for item in envelope.items if item.type == "event"]
+
+        sentry_sdk.init(dsn="https://public@example.invalid/1", transport=Keeping())
+        app = FastAPI()
+        djfapi.install(app)
+
+        @app.get("/crash")
+        def crash():
+            raise RuntimeError("the ledger is on fire")
+
+        response = TestClient(app, raise_server_exceptions=False).get("/crash")
+        assert response.status_code == 500, response.text
+        assert "djfapi.integrations.sentry" not in sys.modules
+        print([event["exception"]["values"][-1]["value"] for event in Keeping.events])
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['the ledger is on fire']"

@@ -11,9 +11,10 @@
 Django integrations — one transaction a request, incoming traces continued, the ORM's queries
 as spans of the request, even from the threadpool — plus :class:`DjfapiIntegration`:
 
-- an unhandled error in a generated endpoint is reported once, by sentry-sdk's ASGI
-  middleware, tagged ``djfapi.route`` (``companies-archive``), ``djfapi.action`` and
-  ``djfapi.viewset``, with a ``djfapi`` context (path, operation id, the scope that granted it);
+- an unhandled error is reported once — by djfapi's 500 (:class:`djfapi.exceptions.ServerErrors`,
+  which ``djfapi.install(app)`` adds), else by sentry-sdk's ASGI middleware — tagged
+  ``djfapi.route`` (``companies-archive``), ``djfapi.action`` and ``djfapi.viewset``, with a
+  ``djfapi`` context (path, operation id, the scope that granted it);
 - the caller's ``Access`` becomes Sentry's user (``id``: the ``sub`` claim) and tag ``tenant``;
 - every response carries ``X-Flow-ID: <trace id>-<span id>[-<sampled>]`` (the ``sentry-trace``
   format, as djfapi 0.0.x sent), naming the trace of that request's events;
@@ -31,7 +32,7 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from djfapi import endpoints
+from djfapi import endpoints, exceptions
 from djfapi.exceptions import ImproperlyConfigured
 
 try:
@@ -40,7 +41,7 @@ try:
     from sentry_sdk.integrations.fastapi import FastApiIntegration
     from sentry_sdk.integrations.logging import ignore_logger
     from sentry_sdk.integrations.starlette import StarletteIntegration
-    from sentry_sdk.utils import capture_internal_exceptions
+    from sentry_sdk.utils import capture_internal_exceptions, event_from_exception
 except ImportError:  # pragma: no cover - exercised in a subprocess by the tests
     raise ImproperlyConfigured(
         "djfapi.integrations.sentry needs sentry-sdk: pip install 'djfapi[sentry]'."
@@ -108,9 +109,10 @@ class DjfapiIntegration(Integration):
     @staticmethod
     def setup_once() -> None:
         endpoints.call_observers.append(observe_call)
+        exceptions.server_error_observers.append(report_server_error)
         patch_starlette()
-        # djfapi.install(app)'s 500 handler logs the error it answers; sentry-sdk's ASGI
-        # middleware reports the same error, with the request, once.
+        # djfapi.install(app)'s 500 logs the error it answers, and report_server_error reports
+        # it; the log line would report it a second time.
         ignore_logger("djfapi")
 
 
@@ -153,6 +155,20 @@ def route_context(call: Call) -> dict[str, Any]:
         "operation_id": route.operation_id,
         "granted_by": str(scope) if scope is not None else None,
     }
+
+
+def report_server_error(exc: Exception) -> None:
+    """Report ``exc``, which djfapi answered with a 500, as unhandled, with the request's scope.
+
+    For any active client, not only one with this integration: ``ignore_logger("djfapi")`` is
+    for the whole process, so the log line no longer reports it for anyone.
+    """
+    client = sentry_sdk.get_client()
+    if not client.is_active():
+        return
+    event, hint = event_from_exception(exc, client_options=client.options,
+                                       mechanism={"type": DjfapiIntegration.identifier, "handled": False})
+    sentry_sdk.capture_event(event, hint=hint)
 
 
 # -- the trace header ------------------------------------------------------------------------

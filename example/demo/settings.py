@@ -1,5 +1,7 @@
 """Settings of the djfapi demo. SQLite in example/.demo/ by default; DATABASE_URL
-(postgres://user:password@host:port/name or sqlite:///path) switches the database.
+(postgres://user:password@host:port/name or sqlite:///path) switches the database. On
+PostgreSQL, CONN_MAX_AGE=<seconds> keeps each thread's connection, or DATABASE_POOL=<size>
+shares a pool of that many (psycopg[pool]) among the threads.
 
 Development only: the SECRET_KEY and the JWT signing key (made on first use, kept in
 example/.demo/) must never serve real traffic.
@@ -59,6 +61,16 @@ def database(url: str) -> dict:
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path) or ":memory:",
                 "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"}}
     if parts.scheme in ("postgres", "postgresql"):
+        conn_max_age = int(os.environ.get("CONN_MAX_AGE", "0"))
+        pool_size = int(os.environ.get("DATABASE_POOL", "0"))
+        if conn_max_age and pool_size:
+            raise ValueError("Set CONN_MAX_AGE or DATABASE_POOL, not both: a pool's connections are kept "
+                             "by the pool, not by the threads.")
+        options: dict = {"connect_timeout": 5, "options": "-c statement_timeout=15000"}
+        if pool_size:
+            # timeout: a request waits that long for a connection, then is answered 503; with
+            # CONN_HEALTH_CHECKS Django has the pool test a connection before handing it out.
+            options["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 5}
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": parts.path.lstrip("/"),
@@ -66,10 +78,10 @@ def database(url: str) -> dict:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
-            "CONN_MAX_AGE": int(os.environ.get("CONN_MAX_AGE", "0")),
+            "CONN_MAX_AGE": conn_max_age,
             "CONN_HEALTH_CHECKS": True,  # a connection kept across a database restart is tested first
             # A database that does not answer fails fast (answered 503) instead of holding requests.
-            "OPTIONS": {"connect_timeout": 5, "options": "-c statement_timeout=15000"},
+            "OPTIONS": options,
         }
     raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgres://, not {url!r}")
 
