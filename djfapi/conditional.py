@@ -90,6 +90,9 @@ class Conditions:
         assert self.current is not None
         tag = self.current(row, granted)
         if self.if_match is not None and "*" not in self.if_match and tag not in self.if_match:
+            if f"W/{tag}" in self.if_match:
+                raise HTTPException(412, detail=(
+                    "If-Match compares strong ETags: send the ETag without W/."), headers={"ETag": tag})
             raise HTTPException(412, detail=(
                 "The row changed since the ETag in If-Match was read: GET it again, and send "
                 "the change with its new ETag."), headers={"ETag": tag})

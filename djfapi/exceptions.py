@@ -155,8 +155,8 @@ class ServerErrors:
 
 def install(app: FastAPI) -> None:
     """Answer Django's exceptions, and any other error (500), as JSON errors with a ``detail``,
-    anywhere in ``app``; call it before adding middleware of your own, so that theirs are
-    covered too."""
+    anywhere in ``app``. Call it after adding middleware of your own (Starlette wraps later
+    middleware around earlier ones), so that an error in yours is covered too."""
     for exc_class in (
         InvalidBody,
         django_exceptions.ObjectDoesNotExist,

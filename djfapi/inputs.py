@@ -210,7 +210,9 @@ async def read_body(request: Request) -> None:
             raise _too_large(limit)
         chunks.append(chunk)
     body = request._body = b"".join(chunks)
-    media_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if body and not media_type:
+        raise HTTPException(415, detail="Send the body with Content-Type: application/json.")
     if not body or not (media_type == "application/json" or media_type.endswith("+json")):
         return
     if len(body) <= INLINE_BYTES:

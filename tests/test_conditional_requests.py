@@ -77,6 +77,14 @@ def test_if_match_with_the_current_etag_writes_and_a_stale_one_is_412(client):
     assert not models.Company.objects.filter(pk=company.pk).exists()
 
 
+def test_a_weak_if_match_of_the_current_etag_is_412_saying_why(client):
+    company = CompanyFactory(name="Kept")
+    tag = client.get(company_path(company)).headers["ETag"]
+    response = client.patch(company_path(company), json={"name": "Lost"}, headers={"If-Match": f"W/{tag}"})
+    assert response.status_code == 412
+    assert response.json()["detail"] == "If-Match compares strong ETags: send the ETag without W/."
+
+
 @pytest.mark.parametrize("if_match", ['"bogus"', 'W/"weak"', '"a", "b"'])
 def test_an_if_match_that_names_no_current_etag_is_412(client, if_match):
     company = CompanyFactory(name="Kept")

@@ -256,7 +256,8 @@ def test_a_tampered_cursor_is_422(client, rows, cursor):
 # -- aggregation --------------------------------------------------------------------------------
 
 def values(response, numeric=False):
-    """The aggregate's values; ``numeric`` compares decimals by value (SQLite drops trailing 0s)."""
+    """The aggregate's values; ``numeric`` compares decimals by value (an average has as many
+    places as the database gives it)."""
     assert response.status_code == 200, response.text
     rows = response.json()["values"]
     if numeric:
@@ -267,7 +268,9 @@ def values(response, numeric=False):
 
 def test_aggregates_without_grouping(client, rows):
     assert values(client.get("/costcenters/aggregate/count/id")) == [{"value": 3}]
-    assert values(client.get("/costcenters/aggregate/sum/budget"), True) == [{"value": Decimal("601.00")}]
+    # a sum, min or max of decimals is written as the column stores them, on every database
+    assert values(client.get("/costcenters/aggregate/sum/budget")) == [{"value": "601.00"}]
+    assert values(client.get("/costcenters/aggregate/max/budget")) == [{"value": "250.50"}]
     assert values(client.get("/costcenters/aggregate/avg/budget"), True) == [{"value": Decimal("200.33")}]
     assert values(client.get("/costcenters/aggregate/min/starts_on")) == [{"value": "2025-03-01"}]
     assert values(client.get("/costcenters/aggregate/max/code")) == [{"value": "DD3"}]
@@ -278,10 +281,10 @@ def test_aggregates_grouped(client, rows):
         {"kind": "capex", "value": 1}, {"kind": "opex", "value": 2}]
     acme, beta = rows["CC1"].company_id, rows["DD3"].company_id
     grouped = values(client.get("/costcenters/aggregate/sum/budget",
-                                params={"group_by": ["company", "kind"]}), numeric=True)
-    assert grouped == [{"company": acme, "kind": "capex", "value": Decimal("250.50")},
-                       {"company": acme, "kind": "opex", "value": Decimal("100.00")},
-                       {"company": beta, "kind": "opex", "value": Decimal("250.50")}]
+                                params={"group_by": ["company", "kind"]}))
+    assert grouped == [{"company": acme, "kind": "capex", "value": "250.50"},
+                       {"company": acme, "kind": "opex", "value": "100.00"},
+                       {"company": beta, "kind": "opex", "value": "250.50"}]
     by_year = values(client.get("/costcenters/aggregate/count/id", params={"group_by": "starts_on__year"}))
     assert sorted(by_year, key=lambda v: v["starts_on__year"] or 0) == [
         {"starts_on__year": None, "value": 1}, {"starts_on__year": 2025, "value": 1},

@@ -246,6 +246,15 @@ def test_unique_field_is_409_naming_it(client):
     ]
 
 
+def test_the_409_message_says_an_before_a_vowel(client, monkeypatch):
+    from tests.testapp import models
+
+    monkeypatch.setattr(models.Company._meta, "verbose_name", "organisation")
+    CompanyFactory(name="Acme")
+    response = client.post("/companies", json={"name": "Acme"})
+    assert response.json()["detail"][0]["msg"] == "An organisation with this name already exists."
+
+
 def test_valid_values_of_every_kind_are_stored(client):
     company = CompanyFactory()
     body = {"code": "C1", "kind": "capex", "budget": "1234.50", "starts_on": "2026-01-31",

@@ -192,6 +192,9 @@ def test_a_body_that_is_not_json_is_415(client, content_type):
     assert response.status_code == 415
     assert "application/json" in response.json()["detail"]
     assert not models.Company.objects.exists()
+    bare = client.post("/companies", content=b'{"name": "X"}', headers={"Content-Type": ""})
+    assert bare.status_code == 415  # FastAPI would not read it as JSON, and say the body is not a dict
+    assert "Content-Type: application/json" in bare.json()["detail"]
     vendor = client.post("/loose", content=b'{"name": "X"}',
                          headers={"Content-Type": "application/vnd.api+json; charset=utf-8"})
     assert vendor.status_code == 201, vendor.text

@@ -309,8 +309,9 @@ def _errors(instance: models.Model, exc: ValidationError, loc: Loc,
             message = error.message % error.params if error.params else error.message
             fields = _unique_fields(instance, error, hidden)
             if fields:  # "Company with this Tenant id and Name …" names a field no client sends
-                message = (f"A {instance._meta.verbose_name} with this {' and '.join(fields)} "
-                           "already exists.")
+                noun = str(instance._meta.verbose_name)
+                article = "An" if noun[:1].lower() in "aeiou" else "A"
+                message = f"{article} {noun} with this {' and '.join(fields)} already exists."
                 where = [*loc, fields[0]] if len(fields) == 1 else where
             errors.append({"loc": where, "msg": str(message),
                            "type": type_ or error.code or "validation_error"})

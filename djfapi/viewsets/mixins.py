@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Avg, Count, Max, Min, Sum
+from django.db.models import Avg, Count, DecimalField, Max, Min, Sum
 from pydantic import BaseModel
 
-from djfapi.filters import check_aggregate
+from djfapi.filters import check_aggregate, resolve_field
 from djfapi.schemas.saving import remember_loaded, save_changes
 
 if TYPE_CHECKING:  # mixins are combined with GenericViewSet, which holds the hooks they call
@@ -114,6 +115,14 @@ class AggregateModelMixin(_Base):
         queryset = self.filter_queryset(self.get_queryset()).order_by()
         expression = AGGREGATES[function](field)
         if not group_by:
-            return {"values": [queryset.aggregate(value=expression)]}
-        rows = queryset.values(*group_by).annotate(value=expression).order_by(*group_by)
-        return {"values": list(rows)}
+            rows = [queryset.aggregate(value=expression)]
+        else:
+            rows = list(queryset.values(*group_by).annotate(value=expression).order_by(*group_by))
+        column = resolve_field(self.get_model(), field)
+        if function != "avg" and isinstance(column, DecimalField) and column.decimal_places is not None:
+            # as the column stores them on every database (SQLite sums decimals as floats)
+            places = Decimal(1).scaleb(-column.decimal_places)
+            for row in rows:
+                if row["value"] is not None:
+                    row["value"] = Decimal(row["value"]).quantize(places)
+        return {"values": rows}
