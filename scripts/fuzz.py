@@ -14,22 +14,22 @@ import argparse
 import contextlib
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.serving import postgres_database, serve  # noqa: E402
+
 EXAMPLE = ROOT / "example"
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
-DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/djfapi"
 
 # Every check schemathesis has. Nothing is excluded; what the demo does on purpose is described
 # in its OpenAPI instead (refused unknown body fields as additionalProperties: false, a 409 on
@@ -47,64 +47,26 @@ GENERATION = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextlib.contextmanager
 def database(kind: str, state: Path) -> Iterator[str]:
     """The DATABASE_URL of the run's own database, dropped after it on PostgreSQL."""
     if kind == "sqlite":
         yield f"sqlite:///{state / 'db.sqlite3'}"
         return
-    import psycopg
-
-    server = urlsplit(os.environ.get("DJFAPI_TEST_DATABASE_URL", DEFAULT_POSTGRES_URL))
-    name = f"djfapi_fuzz_{os.getpid()}"
-    admin = server._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield server._replace(path=f"/{name}").geturl()
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with postgres_database(f"djfapi_fuzz_{os.getpid()}") as url:
+        yield url
 
 
 @contextlib.contextmanager
-def demo_server(env: dict[str, str]) -> Iterator[str]:
+def demo_server(env: dict[str, str], state: Path) -> Iterator[str]:
     """The base URL of the migrated, loaded demo, served until the block ends."""
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=EXAMPLE, env=env, check=True)
     subprocess.run([*manage, "demo_data"], cwd=EXAMPLE, env=env, check=True, capture_output=True)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "demo.asgi:app", "--host", "127.0.0.1", "--port", str(port),
-         "--no-access-log"],
-        cwd=EXAMPLE, env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
-                    break
-            if server.poll() is not None:
-                raise SystemExit("the demo server exited before it served")
-            if time.monotonic() > deadline:
-                raise SystemExit("the demo server did not come up in 30 s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    with serve("demo.asgi:app", env=env, cwd=EXAMPLE, log_path=state / "server.log",
+               ready="/openapi.json", args=("--no-access-log",)) as server:
+        yield server.base_url
+    print(server.log(), end="", flush=True)
 
 
 def every_scope(openapi: dict) -> list[str]:
@@ -135,7 +97,7 @@ def main() -> int:
         with database(args.database, state) as url:
             env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DJFAPI_TEST"))}
             env.update(DEMO_STATE_DIR=str(state), DATABASE_URL=url, PYTHONPATH=str(ROOT))
-            with demo_server(env) as base:
+            with demo_server(env, state) as base:
                 token = token_with(every_scope(httpx.get(f"{base}/openapi.json").json()), env)
                 command = [
                     str(SCHEMATHESIS), "run", f"{base}/openapi.json",

@@ -1,7 +1,9 @@
-"""A server process for tests over real HTTP: uvicorn on a free loopback port, its output kept."""
+"""A server process for tests over real HTTP: uvicorn on a free loopback port, its output kept,
+and a PostgreSQL database of its own for it. ``scripts/fuzz.py`` serves the demo with these too."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -11,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -65,3 +68,23 @@ def serve(app: str, *, env: dict[str, str], cwd: Path = ROOT, log_path: Path, re
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def postgres_database(name: str) -> Iterator[str]:
+    """The URL of a database ``name`` made afresh on the test server
+    (``DJFAPI_TEST_DATABASE_URL``), dropped when the block ends."""
+    import psycopg
+
+    from tests.settings import DEFAULT_POSTGRES_URL
+
+    server = urlsplit(os.environ.get("DJFAPI_TEST_DATABASE_URL", DEFAULT_POSTGRES_URL))
+    admin = server._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -6,17 +6,15 @@ Chromium with the network closed to everything but loopback."""
 import os
 import re
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
+
+from tests.serving import postgres_database, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "example"
@@ -25,12 +23,6 @@ README = ROOT / "README.md"
 ON_POSTGRES = os.environ.get("DJFAPI_TEST_DATABASE") == "postgres"
 TABLES = ("companies_company", "companies_department", "companies_team", "companies_costcenter",
           "companies_employee")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -48,23 +40,12 @@ def demo_database(tmp_path_factory):
         return
     import psycopg
 
-    from tests.settings import DEFAULT_POSTGRES_URL
+    with postgres_database(f"djfapi_demo_e2e_{os.getpid()}") as url:
+        def rows(table):
+            with psycopg.connect(url) as connection:
+                return connection.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
 
-    server = urlsplit(os.environ.get("DJFAPI_TEST_DATABASE_URL", DEFAULT_POSTGRES_URL))
-    name = f"djfapi_demo_e2e_{os.getpid()}"
-    admin = server._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    url = server._replace(path=f"/{name}").geturl()
-
-    def rows(table):
-        with psycopg.connect(url) as connection:
-            return connection.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
-
-    yield url, rows
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield url, rows
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +53,7 @@ def demo(tmp_path_factory, demo_database):
     """(base URL, tokens) of a running demo server; stopped after the module."""
     state = tmp_path_factory.mktemp("demo")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DJFAPI_TEST"))}
-    env.update(DEMO_STATE_DIR=str(state), DATABASE_URL=demo_database[0])
+    env.update(DEMO_STATE_DIR=str(state), DATABASE_URL=demo_database[0], PYTHONPATH=str(ROOT))
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=EXAMPLE, env=env, check=True)
     loaded = subprocess.run([*manage, "demo_data"], cwd=EXAMPLE, env=env, check=True,
@@ -80,30 +61,8 @@ def demo(tmp_path_factory, demo_database):
     tokens = dict(re.findall(r"^export (TOKEN_\w+)=(\S+)$", loaded, flags=re.M))
     assert set(tokens) == {"TOKEN_A_ADMIN", "TOKEN_A_OWNER", "TOKEN_B_ADMIN"}
     assert "DEVELOPMENT-ONLY" in loaded
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "demo.asgi:app", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=EXAMPLE, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/docs", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.stdout.read().decode()
-            assert time.monotonic() < deadline, "the demo server did not come up in 30 s"
-            time.sleep(0.2)
-        yield base, tokens
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    with serve("demo.asgi:app", env=env, cwd=EXAMPLE, log_path=state / "server.log") as server:
+        yield server.base_url, tokens
 
 
 def as_(tokens, who):
