@@ -28,7 +28,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,7 @@ from fastapi import HTTPException, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import field_annotation_is_sequence
 from fastapi.exceptions import RequestValidationError
+from fastapi.security import SecurityScopes
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
@@ -46,6 +47,9 @@ from djfapi.schemas.types import is_model, nested_model
 __all__ = ["MAX_DEPTH", "BodyShape", "QueryNames", "body_shape", "parse_json", "query_names", "read_body"]
 
 MAX_DEPTH = 64  # levels of arrays and objects a JSON body may nest
+
+# What checks a request's token: a JWTBearer (or the route's RouteSecurity); a 401 when it fails.
+Security = Callable[[Request, SecurityScopes], Awaitable[Any]]
 INLINE_BYTES = 64 * 1024  # a larger body is parsed in a worker thread, off the event loop
 
 
@@ -195,10 +199,13 @@ def body_shape(write: type[BaseModel], read: type[BaseModel] | None = None, *,
 
 # -- reading the body ----------------------------------------------------------------------
 
-async def read_body(request: Request) -> None:
+async def read_body(request: Request, *, max_items: int | None = None,
+                    security: Security | None = None) -> None:
     """Read ``request``'s body (at most ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes, else 413) and,
-    when it is JSON, parse and check it (:func:`parse_json`) for FastAPI to use. A body larger
-    than :data:`INLINE_BYTES` is parsed in a worker thread, so it never stalls the event loop."""
+    when it is JSON, parse and check it (:func:`parse_json`, no list longer than ``max_items``)
+    for FastAPI to use. A body larger than :data:`INLINE_BYTES` is parsed only once
+    ``security`` accepted the token (else its 401), and in a worker thread: an anonymous client
+    costs no parsing, and no body stalls the event loop."""
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     length = request.headers.get("content-length", "")
     if limit is not None and length.isdigit() and int(length) > limit:
@@ -216,17 +223,20 @@ async def read_body(request: Request) -> None:
     if not body or not (media_type == "application/json" or media_type.endswith("+json")):
         return
     if len(body) <= INLINE_BYTES:
-        request._json = parse_json(body)
-    else:
-        request._json = await anyio.to_thread.run_sync(parse_json, body)
+        request._json = parse_json(body, max_items)
+        return
+    if security is not None:
+        await security(request, SecurityScopes())
+    request._json = await anyio.to_thread.run_sync(parse_json, body, max_items)
 
 
-def parse_json(body: bytes) -> Any:
+def parse_json(body: bytes, max_items: int | None = None) -> Any:
     """The JSON value of ``body``; a 422 ``json_invalid`` for what is not JSON, not UTF-8, nested
     deeper than MAX_DEPTH, or holds a number no JSON parser elsewhere reads back (``NaN``,
     ``Infinity``, ``1e999``, integers of thousands of digits), and a 422 at the place of text
-    holding a NUL character or a lone surrogate. What passes can always be echoed back in a
-    422, so no validation error of FastAPI's becomes a 500."""
+    holding a NUL character or a lone surrogate, or at a list longer than ``max_items``, before
+    pydantic spends time on its items. What passes can always be echoed back in a 422, so no
+    validation error of FastAPI's becomes a 500."""
     try:
         value = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
@@ -238,11 +248,11 @@ def parse_json(body: bytes) -> Any:
         raise _invalid_json("the body is not UTF-8") from None
     except ValueError as exc:  # a constant or a float refused below, an integer too long to read
         raise _invalid_json(str(exc).split(";")[0]) from None
-    flaw = _flaw(value)
+    flaw = _flaw(value, max_items)
     if flaw == "deep":
         raise _invalid_json(f"nested deeper than {MAX_DEPTH} levels")
-    if flaw == "text":  # found in one pass; located by a second, which only a bad body costs
-        raise RequestValidationError(text_errors(value, ("body",)))
+    if flaw is not None:  # found in one pass; located by a second, which only a bad body costs
+        raise RequestValidationError(text_errors(value, ("body",), max_items))
     return value
 
 
@@ -270,9 +280,10 @@ def _too_large(limit: int) -> HTTPException:
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL, and surrogates (paired ones JSON decodes)
 
 
-def _flaw(value: Any) -> str | None:
+def _flaw(value: Any, max_items: int | None) -> str | None:
     """``"deep"`` when ``value`` nests lists and objects deeper than MAX_DEPTH, ``"text"`` when
-    a key or string holds a NUL or a lone surrogate, else None: one pass, level by level."""
+    a key or string holds a NUL or a lone surrogate, ``"long"`` when a list holds more than
+    ``max_items``, else None: one pass, level by level."""
     level, depth = [value], 0
     while level:
         depth += 1
@@ -287,6 +298,8 @@ def _flaw(value: Any) -> str | None:
                 below.extend(item)
                 below.extend(item.values())
             elif isinstance(item, list):
+                if max_items is not None and len(item) > max_items:
+                    return "long"
                 below.extend(item)
         level = below
     return None

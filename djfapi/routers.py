@@ -291,6 +291,10 @@ class Router(APIRouter):
                 description=endpoints.description(route),
                 tags=list(registration.tags),
             )
+            added = self.routes[-1]
+            if isinstance(added, ViewSetRoute):
+                added.max_items = registration.viewset.max_nested_items
+                added.security = registration.security
         self._record_path_methods()
         return registration
 

@@ -21,16 +21,20 @@ from fastapi import HTTPException, Request, Response
 from fastapi.routing import APIRoute
 from starlette.types import Receive, Scope, Send
 
-from djfapi.inputs import read_body
+from djfapi.inputs import Security, read_body
 
 __all__ = ["ViewSetRoute"]
 
 
 class ViewSetRoute(APIRoute):
     """An ``APIRoute`` whose 405 lists ``path_methods``, every method served at its path, and
-    whose body is read under a size limit and parsed once."""
+    whose body is read under a size limit and parsed once; the router sets ``max_items`` (the
+    viewset's ``max_nested_items``) and ``security`` (its bearer, which checks the token
+    before a large body is parsed)."""
 
     path_methods: frozenset[str] = frozenset()
+    max_items: int | None = None
+    security: Security | None = None
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.path_methods and scope["method"] not in (self.methods or ()):
@@ -43,7 +47,7 @@ class ViewSetRoute(APIRoute):
 
         async def app(request: Request) -> Response:
             if request.method in _BODY_METHODS:
-                await read_body(request)
+                await read_body(request, max_items=self.max_items, security=self.security)
             return await handler(request)
 
         return app
