@@ -348,7 +348,7 @@ def _run(viewset: GenericViewSet, call: Call) -> Any:
 
 def _call_extra(viewset: GenericViewSet, method: Callable[..., Any], call: Call) -> Any:
     if call.route.detail:
-        instance = viewset.get_object_for_write() if call.route.extra.writes else viewset.get_object()  # type: ignore[union-attr]
+        instance = viewset.get_object_for_write() if call.route.writes else viewset.get_object()
         return method(instance, **call.params)
     return method(**call.params)
 

@@ -270,8 +270,9 @@ class GenericViewSet:
     def refresh_related(self, instance: models.Model) -> None:
         """Read the related rows the response shows afresh, as a retrieve would (after a write)."""
         instance._prefetched_objects_cache = {}  # type: ignore[attr-defined]
-        schema = self.get_response_schema("retrieve")
-        plan = query_plan(self.get_model(), schema) if isinstance(schema, type) else None  # type: ignore[arg-type]
+        plan = self.get_query_plan()  # create and update answer with the retrieve schema
+        if plan is None and isinstance(schema := self.get_response_schema("retrieve"), type):
+            plan = query_plan(self.get_model(), schema)  # type: ignore[arg-type]  # destroy's If-Match
         if plan is not None and plan.prefetch_related:
             prefetch_related_objects([instance], *plan.lookups(self.nested_querysets(plan)))
 
