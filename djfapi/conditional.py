@@ -60,7 +60,7 @@ class Conditions:
 
     if_match: tuple[str, ...] | None = None
     if_none_match: tuple[str, ...] | None = None
-    current: Callable[[Any, frozenset[str]], str] | None = None
+    current: Callable[[Any], str] | None = None
 
     @classmethod
     def of(cls, headers: Mapping[str, str], *, write: bool) -> Conditions | None:
@@ -84,11 +84,12 @@ class Conditions:
             return False
         return "*" in self.if_none_match or _opaque(tag) in {_opaque(t) for t in self.if_none_match}
 
-    def check_write(self, row: Any, granted: frozenset[str]) -> None:
-        """412 unless the preconditions hold for ``row`` (locked by the caller) as a caller
-        granted ``granted`` sees it."""
-        assert self.current is not None
-        tag = self.current(row, granted)
+    def check_write(self, row: Any) -> None:
+        """412 unless the preconditions hold for ``row`` (locked by the caller) as this caller
+        sees it; ``current`` must be set."""
+        if self.current is None:
+            raise RuntimeError("Conditions.check_write needs `current`, set by the request's dispatch.")
+        tag = self.current(row)
         if self.if_match is not None and "*" not in self.if_match and tag not in self.if_match:
             if f"W/{tag}" in self.if_match:
                 raise HTTPException(412, detail=(

@@ -116,14 +116,3 @@ def test_the_parents_permissions_guard_nested_routes():
         assert response.json() == {"detail": "Send X-Allow: yes."}
     assert client.get(path, headers={"X-Allow": "yes"}).status_code == 200
     assert Company.objects.count() == 1
-
-
-def test_get_schema_must_stay_a_classmethod():
-    from djfapi.exceptions import ImproperlyConfigured
-
-    class InstanceHook(api.CompanyViewSet):
-        def get_schema(self, action):
-            return super().get_schema(action)
-
-    with pytest.raises(ImproperlyConfigured, match="get_schema must stay a classmethod"):
-        Router().register("companies", InstanceHook)

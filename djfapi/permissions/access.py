@@ -27,7 +27,10 @@ from typing import Any, Final, Literal
 
 from djfapi.exceptions import ImproperlyConfigured
 
-__all__ = ["ANY_VALID_TOKEN", "Access", "AccessScope", "AccessToken", "ScopeList", "Scopes"]
+__all__ = ["ANY_VALID_TOKEN", "SAFE_METHODS", "Access", "AccessScope", "AccessToken", "ScopeList", "Scopes"]
+
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+"""The methods that only read: their routes need read scopes and run outside a transaction."""
 
 
 class _AnyValidToken(enum.Enum):
@@ -176,7 +179,7 @@ class Scopes:
             keys = _METHOD_KEYS[action]
         elif declared is not None:
             return tuple(declared)
-        elif all(method in ("GET", "HEAD") for method in methods):
+        elif all(method in SAFE_METHODS for method in methods):
             keys = ("get",) if detail else ("list", "get")
         else:
             keys = ("patch",) if detail else ("post",)

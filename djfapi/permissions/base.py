@@ -1,13 +1,50 @@
-"""``BasePermission`` and its composition with ``&``, ``|`` and ``~``, on classes or instances."""
+"""``BasePermission`` and its composition with ``&``, ``|`` and ``~``, on classes or instances.
+
+Permissions see a viewset through :class:`ViewSetLike`, what a viewset offers them, so this
+module sits below the viewsets. :class:`ScopeSource` is where a caller's scopes come from when
+they are not the token's own (``DjangoModelPermissions`` reads the Django user's permissions).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from djfapi.viewsets.generic import GenericViewSet
+from django.db import models
+from django.db.models import QuerySet
+from starlette.requests import Request
 
-__all__ = ["AllowAny", "BasePermission", "as_permission"]
+from djfapi.permissions.access import Access
+
+__all__ = ["AllowAny", "BasePermission", "ScopeSource", "ViewSetLike", "as_permission"]
+
+
+class ViewSetLike(Protocol):
+    """What a permission sees of the viewset serving a call."""
+
+    request: Request | None
+    action: str | None
+    kwargs: dict[str, Any]
+    access: Access | None
+    parent: models.Model | None
+
+    @classmethod
+    def get_model(cls) -> type[models.Model]:
+        """The viewset's model."""
+
+    def get_required_scopes(self) -> tuple[str, ...] | None:
+        """The scopes that grant this call's action."""
+
+    def get_queryset(self) -> QuerySet[Any]:
+        """The rows this call may see."""
+
+
+class ScopeSource(Protocol):
+    """Where a caller's scopes come from when the token's own are not what counts. The route
+    then does not check the token's scopes; inside the request's ORM hop, ``self.access``
+    holds the scopes this returns instead (looked up once a request)."""
+
+    def granted_scopes(self, access: Access) -> frozenset[str]:
+        """The scopes the caller of ``access`` holds."""
 
 
 class _Composable(type):
@@ -28,17 +65,22 @@ class BasePermission(metaclass=_Composable):
 
     message = "You may not perform this action."
 
-    def has_permission(self, viewset: GenericViewSet) -> bool:
+    def has_permission(self, viewset: ViewSetLike) -> bool:
         """Whether the caller may run ``viewset.action`` at all."""
         return True
 
-    def has_object_permission(self, viewset: GenericViewSet, obj: Any) -> bool:
+    def has_object_permission(self, viewset: ViewSetLike, obj: Any) -> bool:
         """Whether the caller may run ``viewset.action`` on ``obj``."""
         return True
 
-    def denial_message(self, viewset: GenericViewSet, obj: Any = None) -> str:
+    def denial_message(self, viewset: ViewSetLike, obj: Any = None) -> str:
         """What a denied caller is told; defaults to ``message``."""
         return self.message
+
+    def scope_source(self) -> ScopeSource | None:
+        """The :class:`ScopeSource` this permission is or holds (composed ones look inside);
+        None by default."""
+        return None
 
     def __and__(self, other: Any) -> BasePermission:
         return _And(self, as_permission(other))
@@ -66,32 +108,35 @@ class _And(BasePermission):
     def __init__(self, first: BasePermission, second: BasePermission) -> None:
         self.first, self.second = first, second
 
-    def denial_message(self, viewset: GenericViewSet, obj: Any = None) -> str:
+    def denial_message(self, viewset: ViewSetLike, obj: Any = None) -> str:
         """The message of the side that denied (checked again: instances are shared by requests)."""
         granted = (self.first.has_permission(viewset) if obj is None
                    else self.first.has_object_permission(viewset, obj))
         return (self.second if granted else self.first).denial_message(viewset, obj)
 
-    def has_permission(self, viewset: GenericViewSet) -> bool:
+    def has_permission(self, viewset: ViewSetLike) -> bool:
         return self.first.has_permission(viewset) and self.second.has_permission(viewset)
 
-    def has_object_permission(self, viewset: GenericViewSet, obj: Any) -> bool:
+    def has_object_permission(self, viewset: ViewSetLike, obj: Any) -> bool:
         return self.first.has_object_permission(viewset, obj) and self.second.has_object_permission(
             viewset, obj
         )
+
+    def scope_source(self) -> ScopeSource | None:
+        return self.first.scope_source() or self.second.scope_source()
 
     def __repr__(self) -> str:
         return f"({self.first!r} & {self.second!r})"
 
 
 class _Or(_And):
-    def denial_message(self, viewset: GenericViewSet, obj: Any = None) -> str:
+    def denial_message(self, viewset: ViewSetLike, obj: Any = None) -> str:
         return self.first.denial_message(viewset, obj)
 
-    def has_permission(self, viewset: GenericViewSet) -> bool:
+    def has_permission(self, viewset: ViewSetLike) -> bool:
         return self.first.has_permission(viewset) or self.second.has_permission(viewset)
 
-    def has_object_permission(self, viewset: GenericViewSet, obj: Any) -> bool:
+    def has_object_permission(self, viewset: ViewSetLike, obj: Any) -> bool:
         # As in DRF: the object check of a side counts only where that side granted the call.
         return (
             self.first.has_permission(viewset) and self.first.has_object_permission(viewset, obj)
@@ -107,11 +152,14 @@ class _Not(BasePermission):
     def __init__(self, inner: BasePermission) -> None:
         self.inner = inner
 
-    def has_permission(self, viewset: GenericViewSet) -> bool:
+    def has_permission(self, viewset: ViewSetLike) -> bool:
         return not self.inner.has_permission(viewset)
 
-    def has_object_permission(self, viewset: GenericViewSet, obj: Any) -> bool:
+    def has_object_permission(self, viewset: ViewSetLike, obj: Any) -> bool:
         return not self.inner.has_object_permission(viewset, obj)
+
+    def scope_source(self) -> ScopeSource | None:
+        return self.inner.scope_source()
 
     def __repr__(self) -> str:
         return f"~{self.inner!r}"

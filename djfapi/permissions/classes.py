@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from djfapi.permissions.base import BasePermission
-
-if TYPE_CHECKING:
-    from djfapi.viewsets.generic import GenericViewSet
+from djfapi.permissions.access import Access
+from djfapi.permissions.base import BasePermission, ScopeSource, ViewSetLike
 
 __all__ = ["DjangoModelPermissions", "HasScopes", "IsAuthenticated"]
 
@@ -21,7 +18,7 @@ class IsAuthenticated(BasePermission):
 
     message = "Authentication is required."
 
-    def has_permission(self, viewset: GenericViewSet) -> bool:
+    def has_permission(self, viewset: ViewSetLike) -> bool:
         return viewset.access is not None
 
 
@@ -32,7 +29,7 @@ class HasScopes(BasePermission):
         self.scopes = scopes
         self.message = f"One of these scopes is needed: {', '.join(scopes)}."
 
-    def has_permission(self, viewset: GenericViewSet) -> bool:
+    def has_permission(self, viewset: ViewSetLike) -> bool:
         return viewset.access is not None and viewset.access.has_scope(*self.scopes)
 
     def __repr__(self) -> str:
@@ -60,22 +57,24 @@ def permission_to_scope(permission: str) -> str | None:
 class DjangoModelPermissions(BasePermission):
     """The caller's scopes are their Django user's permissions (the user found by the token's
     ``sub``), as 0.0.x's ``JWTTokenDjangoPermissions``; grants when one of them is among the
-    action's scopes. Looks the user up inside the request's ORM hop; the token itself then
-    needs no scopes."""
+    action's scopes. It is the viewset's :class:`~djfapi.permissions.base.ScopeSource`: the
+    token itself then needs no scopes, and the user is looked up once a request, inside its
+    ORM hop."""
 
     message = "Your account's permissions do not allow this action."
-    supplies_scopes = True
 
-    def has_permission(self, viewset: GenericViewSet) -> bool:
-        access = viewset.access
-        if access is None or access.user_id is None:
-            return False
-        user = self.get_user(access.user_id)
+    def has_permission(self, viewset: ViewSetLike) -> bool:
+        return viewset.access is not None and bool(viewset.access.scopes)
+
+    def scope_source(self) -> ScopeSource:
+        return self
+
+    def granted_scopes(self, access: Access) -> frozenset[str]:
+        """The scopes of the active user the token's ``sub`` names; none without one."""
+        user = self.get_user(access.user_id) if access.user_id is not None else None
         if user is None or not user.is_active:
-            return False
-        granted = {scope for p in user.get_all_permissions() if (scope := permission_to_scope(p))}
-        viewset.access = access.with_granted(granted).for_action(viewset.get_required_scopes() or ())
-        return bool(viewset.access.scopes)
+            return frozenset()
+        return frozenset(scope for p in user.get_all_permissions() if (scope := permission_to_scope(p)))
 
     def get_user(self, user_id: str) -> Any:
         """The Django user the token's ``sub`` names, or None."""
@@ -84,12 +83,3 @@ class DjangoModelPermissions(BasePermission):
             return model._default_manager.get(pk=user_id)
         except (model.DoesNotExist, ValueError):
             return None
-
-
-def supplies_scopes(permissions: Sequence[Any]) -> bool:
-    """Whether one of ``permissions`` looks the caller's scopes up itself."""
-    def check(permission: Any) -> bool:
-        inner = [getattr(permission, name, None) for name in ("first", "second", "inner")]
-        return bool(getattr(permission, "supplies_scopes", False)) or any(
-            check(part) for part in inner if part is not None)
-    return any(check(permission) for permission in permissions)

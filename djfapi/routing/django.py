@@ -166,13 +166,13 @@ class CreateMultiMixin(mixins.CreateModelMixin):
     """``create_multi``: a list body creates several rows in one transaction."""
 
     @classmethod
-    def get_schema(cls, action: str) -> Any:
-        schema = super().get_schema(action)
+    def declared_schema(cls, action: str) -> Any:
+        schema = super().declared_schema(action)
         return schema | list[schema] if action == "create" and schema is not None else schema  # type: ignore[valid-type]
 
     @classmethod
-    def get_response_schema(cls, action: str) -> Any:
-        schema = super().get_response_schema(action)
+    def declared_response_schema(cls, action: str) -> Any:
+        schema = super().declared_response_schema(action)
         return schema | list[schema] if action == "create" and schema is not None else schema  # type: ignore[valid-type]
 
     def create(self, data: Any) -> Any:

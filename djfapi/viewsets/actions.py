@@ -13,20 +13,43 @@
         return {"count": self.get_queryset().count()}
 
 A detail action receives the object a retrieve would return, checks included, as ``instance``.
+What a method declares (its parameters, what it answers) is read once, when its routes are
+bound, by :func:`read_signature`.
 """
 
 from __future__ import annotations
 
+import enum
 import inspect
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
+from django.db import models
 from pydantic import BaseModel
 
-from djfapi.permissions.access import ScopeList, scope_tuple
+from djfapi.exceptions import ImproperlyConfigured
+from djfapi.permissions.access import SAFE_METHODS, ScopeList, scope_tuple
 
-__all__ = ["ExtraAction", "action"]
+__all__ = ["INSTANCE", "RESERVED_PARAMETERS", "ActionSignature", "ExtraAction", "action", "extra_actions",
+           "read_signature"]
+
+RESERVED_PARAMETERS: Final = frozenset({"request", "body", "paginator", "access", "list_query", "json_body",
+                                        "instance"})
+"""Names of the endpoint parameters djfapi passes itself; an ``@action`` may not use them."""
+
+
+class _Instance(enum.Enum):
+    INSTANCE = "INSTANCE"
+
+    def __repr__(self) -> str:
+        return "INSTANCE"
+
+
+INSTANCE: Final = _Instance.INSTANCE
+"""What an ``@action`` that declares no response answers: a model instance, shown with the
+viewset's ``get`` schema (anything else it returns is sent as plain JSON)."""
 
 _MARK = "_djfapi_action"
 
@@ -46,7 +69,7 @@ class ExtraAction:
     @property
     def writes(self) -> bool:
         """Whether a method other than GET/HEAD/OPTIONS is allowed, so the action runs atomically."""
-        return any(method not in ("GET", "HEAD", "OPTIONS") for method in self.methods)
+        return any(method not in SAFE_METHODS for method in self.methods)
 
 
 def action(
@@ -83,3 +106,59 @@ def extra_actions(viewset: type) -> list[ExtraAction]:
         for _, member in inspect.getmembers(viewset, inspect.isfunction)
         if hasattr(member, _MARK)
     ]
+
+
+@dataclass(frozen=True)
+class ActionSignature:
+    """What an ``@action`` method declares, resolved once when its routes are bound."""
+
+    response: Any  # a schema or type, None (answered 204) or INSTANCE
+    parameters: tuple[inspect.Parameter, ...]  # its own, beyond self and instance, keyword-only
+
+    @property
+    def status_code(self) -> int:
+        """200, or 204 for an ``@action`` annotated ``-> None``."""
+        return 204 if self.response is None else 200
+
+
+def read_signature(viewset: type, extra: ExtraAction, taken: frozenset[str]) -> ActionSignature:
+    """The signature of ``extra`` on ``viewset``; ImproperlyConfigured for a method that cannot
+    become an endpoint (async, wrong leading parameters, a parameter named like one of ``taken``:
+    :data:`RESERVED_PARAMETERS` and the route's path values)."""
+    func, owner = extra.func, f"{viewset.__name__}.{extra.func.__name__}"
+    if inspect.iscoroutinefunction(func):
+        raise ImproperlyConfigured(f"{owner} is async; actions run in the request's threadpool hop "
+                                   "with the ORM, so write it as a plain `def`.")
+    positional = list(inspect.signature(func).parameters)
+    expected = ["self", "instance"] if extra.detail else ["self"]
+    if positional[: len(expected)] != expected:
+        raise ImproperlyConfigured(f"{owner} must start with ({', '.join(expected)}) as a "
+                                   f"{'detail' if extra.detail else 'list-level'} action.")
+    clash = taken & set(positional[len(expected):])
+    if clash:
+        raise ImproperlyConfigured(f"{owner} has parameters {sorted(clash)} that djfapi passes itself; "
+                                   "rename them.")
+    try:
+        hints = typing.get_type_hints(func, include_extras=True)
+    except NameError as exc:
+        raise ImproperlyConfigured(f"{owner}: an annotation cannot be resolved ({exc}); define the "
+                                   "type at module level.") from None
+    parameters = tuple(
+        parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY,
+                          annotation=hints.get(parameter.name, parameter.annotation))
+        for parameter in list(inspect.signature(func).parameters.values())[len(expected):]
+    )
+    return ActionSignature(_declared_response(extra, hints), parameters)
+
+
+def _declared_response(extra: ExtraAction, hints: dict[str, Any]) -> Any:
+    """``response_model``, else the return annotation (None for ``-> None``), else INSTANCE."""
+    if extra.response_model is not None:
+        return extra.response_model
+    returns = hints.get("return", INSTANCE)
+    if returns is type(None):
+        return None
+    if isinstance(returns, type) and issubclass(returns, models.Model):
+        return INSTANCE
+    return returns
+

@@ -1,4 +1,5 @@
-"""``GenericViewSet``: the class attributes a user sets, their ``get_*`` hooks, and request state.
+"""``GenericViewSet``: the hooks a request runs, on top of :class:`DeclaredViewSet`'s
+configuration.
 
 One instance serves one call: the endpoint makes it inside the request's threadpool hop
 with ``request``, ``action``, ``kwargs``, ``parent`` and ``access`` set, runs the action,
@@ -8,10 +9,9 @@ and drops it. Class state is never changed per call.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db import router as db_router
 from django.db.models import ForeignObjectRel, QuerySet, prefetch_related_objects
@@ -20,17 +20,16 @@ from pydantic import BaseModel
 from starlette.requests import Request
 
 from djfapi.conditional import Conditions
-from djfapi.exceptions import ImproperlyConfigured
-from djfapi.filters import DjangoFilterSet, FilterSet, ListQuery, Ordering, Search
-from djfapi.pagination import BasePagination, LimitOffsetPagination, NoPagination
-from djfapi.permissions.access import Scopes
+from djfapi.filters import ListQuery
+from djfapi.pagination import BasePagination, NoPagination
+from djfapi.permissions.access import Access
 from djfapi.permissions.base import BasePermission, as_permission
-from djfapi.permissions.jwt import JWTBearer
-from djfapi.schemas import OrmWriter, Schemas, partial_schema, query_plan, server_owned_fields
+from djfapi.schemas import OrmWriter, query_plan, server_owned_fields
 from djfapi.schemas.fields import unpermitted_fields
 from djfapi.schemas.reading import QueryPlan
 from djfapi.schemas.saving import fits_a_column, lock
 from djfapi.schemas.writing import NestedRows, concrete_field, tenant_lookup
+from djfapi.viewsets.declared import DeclaredViewSet
 
 __all__ = ["GenericViewSet", "Nesting", "declared_tenant_path"]
 
@@ -46,33 +45,16 @@ class Nesting(Protocol):
         """The querysets the prefetch ``paths`` that lead to registered children read through."""
 
 
-class GenericViewSet:
-    """State and hooks shared by every action; mixins add the actions themselves."""
+class GenericViewSet(DeclaredViewSet):
+    """State and hooks shared by every action; mixins add the actions themselves.
 
-    model: ClassVar[type[models.Model] | None] = None
-    queryset: ClassVar[QuerySet[Any] | None] = None
-    schemas: ClassVar[Schemas] = Schemas()
-    lookup_field: ClassVar[str] = "pk"
-    lookup_url_kwarg: ClassVar[str | None] = None
-    parent_lookup_field: str | None = None
-    pagination_class: ClassVar[type[BasePagination] | None] = LimitOffsetPagination
-    permission_classes: ClassVar[list[Any]] = []
-    security: ClassVar[JWTBearer | None] = None
-    scopes: ClassVar[Scopes | None] = None
-    tenant_field: ClassVar[str | None] = "tenant_id"
-    filter_fields: ClassVar[Sequence[str] | str] = ()
-    filterset_class: ClassVar[Any] = None
-    search_fields: ClassVar[Sequence[str]] = ()
-    ordering_fields: ClassVar[Sequence[str]] = ()
-    ordering: ClassVar[Sequence[str]] = ()
-    status_field: ClassVar[str] = "status"
-    delete_status: ClassVar[Any] = None
-    cache_control: ClassVar[str | None] = None
-    aggregate_fields: ClassVar[Sequence[str]] = ()
-    aggregate_group_by: ClassVar[Sequence[str]] = ()
-    extra_query_params: ClassVar[Sequence[str]] = ()
-    require_if_match: ClassVar[bool] = False
-    max_nested_items: ClassVar[int] = 1000
+    Set the class attributes of :class:`DeclaredViewSet` (``model``, ``schemas``, ``scopes``,
+    ``filter_fields``, ...). Override, per request (instance methods, as in DRF):
+    ``get_queryset``, ``get_schema``, ``get_response_schema``, ``get_schema_context``,
+    ``get_permissions``, ``get_object``, ``perform_create`` / ``perform_update`` /
+    ``perform_destroy``, ``filter_queryset``; ``self.action``, ``self.access``,
+    ``self.request``, ``self.kwargs`` and ``self.parent`` say who asks for what.
+    """
 
     def __init__(
         self,
@@ -82,7 +64,7 @@ class GenericViewSet:
         kwargs: dict[str, Any] | None = None,
         parent: models.Model | None = None,
         parent_lookup_field: str | None = None,
-        access: Any = None,
+        access: Access | None = None,
         paginator: BasePagination | None = None,
         nested_action: str | None = None,
         required_scopes: tuple[str, ...] | None = None,
@@ -105,130 +87,24 @@ class GenericViewSet:
         if parent_lookup_field is not None:
             self.parent_lookup_field = parent_lookup_field
 
-    # -- configuration read when routes are built ------------------------------------------
+    # -- per-request refinements of what was declared ----------------------------------------
 
-    @classmethod
-    def get_model(cls) -> type[models.Model]:
-        """Defaults to ``cls.model``, else the model of ``cls.queryset``; raises
-        ImproperlyConfigured when neither is set (or they disagree)."""
-        queryset_model = cls.queryset.model if isinstance(cls.queryset, QuerySet) else None
-        if cls.queryset is not None and queryset_model is None:
-            raise ImproperlyConfigured(
-                f"{cls.__name__}.queryset must be a QuerySet, e.g. `queryset = Company.objects.all()`."
-            )
-        model = cls.model or queryset_model
-        if model is None or not (isinstance(model, type) and issubclass(model, models.Model)):
-            raise ImproperlyConfigured(
-                f"{cls.__name__}.model must be a Django model class, e.g. `model = Company` "
-                "(or set `queryset = Company.objects.filter(...)`)."
-            )
-        if queryset_model is not None and queryset_model is not model:
-            raise ImproperlyConfigured(
-                f"{cls.__name__}.queryset is of {queryset_model.__name__} but model is "
-                f"{model.__name__}; drop model, or make them agree."
-            )
-        return model
+    def get_schema(self) -> Any:
+        """The body schema of this call's action: defaults to ``declared_schema(self.action)``.
+        Return a narrower one to accept fewer fields from this caller; the body is validated
+        against it, with :meth:`get_schema_context` as pydantic's ``info.context``."""
+        return self.declared_schema(self.action or "")
 
-    @classmethod
-    def get_lookup_url_kwarg(cls) -> str:
-        """Defaults to ``cls.lookup_url_kwarg`` or ``<model_name>_id``; names the path value."""
-        return cls.lookup_url_kwarg or f"{cls.get_model()._meta.model_name}_id"
+    def get_response_schema(self) -> Any:
+        """The schema this call answers rows with: defaults to
+        ``declared_response_schema(self.action)``. Return a narrower one (a schema whose fields
+        are among the declared one's) to show this caller less; OpenAPI shows the declared one."""
+        return self.declared_response_schema(self.action or "")
 
-    @classmethod
-    def get_lookup_model_field(cls) -> models.Field:
-        """The model field ``lookup_field`` names (the pk for ``"pk"``); it types the path value."""
-        model = cls.get_model()
-        if cls.lookup_field == "pk":
-            return model._meta.pk  # type: ignore[return-value]
-        try:
-            return model._meta.get_field(cls.lookup_field)  # type: ignore[return-value]
-        except FieldDoesNotExist:
-            raise ImproperlyConfigured(
-                f"{cls.__name__}.lookup_field = {cls.lookup_field!r} is not a field of "
-                f"{model.__name__}; use 'pk' or a unique field's name."
-            ) from None
-
-    @classmethod
-    def get_schema(cls, action: str) -> type[BaseModel] | None:
-        """The body schema of ``action`` from ``cls.schemas`` (None: the action takes no body)."""
-        if action == "create":
-            return cls.schemas.create
-        if action == "update":
-            return cls.schemas.update
-        if action == "partial_update":
-            return partial_schema(cls.schemas.update) if cls.schemas.update else None
-        return None
-
-    @classmethod
-    def get_response_schema(cls, action: str) -> type[BaseModel] | None:
-        """The schema ``action`` answers with: ``schemas.list`` (or ``get``) for list, none for
-        destroy and aggregate, else ``get``."""
-        if action in ("destroy", "aggregate"):
-            return None
-        return cls.schemas.list_item if action == "list" else cls.schemas.get
-
-    @classmethod
-    def get_security(cls) -> JWTBearer | None:
-        """Defaults to ``cls.security``; None on a nested viewset inherits the parent's."""
-        return cls.security
-
-    @classmethod
-    def get_scopes(cls) -> Scopes | None:
-        """Defaults to ``cls.scopes``; None means a valid token is enough (or, on a nested
-        viewset without ``security`` either, the parent's scopes: reads ``get``, writes ``patch``)."""
-        return cls.scopes
-
-    @classmethod
-    def get_filterset(cls) -> FilterSet:
-        """Defaults to a ``FilterSet`` of ``filter_fields`` (plus ``status_field`` with
-        ``delete_status``); ``filterset_class`` replaces it (a django-filter FilterSet works)."""
-        return _filterset(cls)  # type: ignore[arg-type]
-
-    @classmethod
-    def get_search(cls) -> Search | None:
-        """Defaults to a ``Search`` over ``search_fields``; None without them."""
-        return Search(cls.get_model(), cls.search_fields) if cls.search_fields else None
-
-    @classmethod
-    def get_ordering(cls) -> Ordering:
-        """Defaults to ``ordering_fields`` (what ``?order_by=`` accepts) and ``ordering``."""
-        return _ordering(cls)  # type: ignore[arg-type]
-
-    @classmethod
-    def get_extra_query_params(cls) -> Sequence[str]:
-        """Defaults to ``cls.extra_query_params``: query parameters your hooks read from
-        ``self.request.query_params`` themselves; any other undeclared one is a 422."""
-        return cls.extra_query_params
-
-    @classmethod
-    def get_pagination_class(cls) -> type[BasePagination]:
-        """Defaults to ``cls.pagination_class``; ``None`` there means :class:`NoPagination`."""
-        return cls.pagination_class or NoPagination
-
-    @classmethod
-    def find_parent_lookup_field(cls, parent_model: type[models.Model]) -> str:
-        """``parent_lookup_field``, or the one ForeignKey from ``model`` to ``parent_model``."""
-        model = cls.get_model()
-        candidates = [
-            field.name
-            for field in model._meta.concrete_fields
-            if field.is_relation and field.related_model is parent_model
-        ]
-        if cls.parent_lookup_field is not None:
-            if cls.parent_lookup_field in candidates:
-                return cls.parent_lookup_field
-            raise ImproperlyConfigured(
-                f"{cls.__name__}.parent_lookup_field = {cls.parent_lookup_field!r} is not a "
-                f"ForeignKey from {model.__name__} to {parent_model.__name__}; "
-                f"choose one of {candidates}."
-            )
-        if len(candidates) == 1:
-            return candidates[0]
-        problem = "has no ForeignKey" if not candidates else f"has several ForeignKeys {candidates}"
-        raise ImproperlyConfigured(
-            f"{model.__name__} {problem} to {parent_model.__name__}, so {cls.__name__} cannot be "
-            f"nested under it; set {cls.__name__}.parent_lookup_field to the ForeignKey to use."
-        )
+    def get_schema_context(self) -> dict[str, Any]:
+        """What pydantic validators and serializers of this call see as ``info.context``, as
+        DRF's serializer context: the request, the viewset, the caller's access and the action."""
+        return {"request": self.request, "viewset": self, "access": self.access, "action": self.action}
 
     # -- hooks run during a call -------------------------------------------------------------
 
@@ -257,7 +133,7 @@ class GenericViewSet:
 
     def get_query_plan(self) -> QueryPlan | None:
         """What reading the action's response schema joins and prefetches; None without one."""
-        schema = self.get_response_schema(self.action or "")
+        schema = self.get_response_schema()
         if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
             return None
         return query_plan(self.get_model(), schema)  # type: ignore[arg-type]
@@ -271,7 +147,7 @@ class GenericViewSet:
         """Read the related rows the response shows afresh, as a retrieve would (after a write)."""
         instance._prefetched_objects_cache = {}  # type: ignore[attr-defined]
         plan = self.get_query_plan()  # create and update answer with the retrieve schema
-        if plan is None and isinstance(schema := self.get_response_schema("retrieve"), type):
+        if plan is None and isinstance(schema := self.declared_response_schema("retrieve"), type):
             plan = query_plan(self.get_model(), schema)  # type: ignore[arg-type]  # destroy's If-Match
         if plan is not None and plan.prefetch_related:
             prefetch_related_objects([instance], *plan.lookups(self.nested_querysets(plan)))
@@ -288,20 +164,20 @@ class GenericViewSet:
             setattr(instance, field.attname, self.access.tenant_id)
 
     def get_required_scopes(self) -> tuple[str, ...] | None:
-        """The scopes that grant this call's action (from ``get_scopes()``, resolved per route)."""
+        """The scopes that grant this call's action (from ``declared_scopes()``, resolved per route)."""
         return self.required_scopes
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """Narrow a list by the request's filters and search, leave out soft-deleted rows
         (unless the filters ask for them), and order it."""
-        filterset = self.get_filterset()
+        filterset = self.declared_filterset()
         queryset = filterset.filter_queryset(queryset, self.query.filters)
         if self.delete_status is not None and not filterset.asks_for(self.query.filters, self.status_field):
             queryset = queryset.exclude(**{self.status_field: self.delete_status})
-        search = self.get_search()
+        search = self.declared_search()
         if search is not None:
             queryset = search.filter_queryset(queryset, self.query.search)
-        return self.get_ordering().order(queryset, self.query.order_by)
+        return self.declared_ordering().order(queryset, self.query.order_by)
 
     def get_object(self) -> Any:
         """The row the path names, from ``get_queryset()``; 404 when that does not hold it."""
@@ -326,7 +202,7 @@ class GenericViewSet:
             lock(obj)
             obj.refresh_from_db()
             self.refresh_related(obj)
-            self.conditions.check_write(obj, self.access.granted if self.access is not None else frozenset())
+            self.conditions.check_write(obj)
         return obj
 
     def reread(self, instance: models.Model) -> None:
@@ -439,19 +315,3 @@ def declared_tenant_path(viewset: type[GenericViewSet]) -> str | None:
         return viewset.tenant_field
     return tenant_lookup(viewset.get_model(), viewset.tenant_field)  # type: ignore[arg-type]
 
-
-@cache
-def _filterset(viewset: type[GenericViewSet]) -> FilterSet:
-    if viewset.filterset_class is not None:
-        if hasattr(viewset.filterset_class, "base_filters"):  # django-filter's FilterSet
-            return DjangoFilterSet(viewset.filterset_class)
-        return viewset.filterset_class(viewset.get_model(), viewset.filter_fields)  # type: ignore[no-any-return]
-    fields = viewset.filter_fields
-    if viewset.delete_status is not None and fields != "__all__" and viewset.status_field not in fields:
-        fields = [*fields, viewset.status_field]
-    return FilterSet(viewset.get_model(), fields)
-
-
-@cache
-def _ordering(viewset: type[GenericViewSet]) -> Ordering:
-    return Ordering(viewset.get_model(), viewset.ordering_fields, viewset.ordering)
