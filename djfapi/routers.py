@@ -14,6 +14,7 @@ built by :mod:`djfapi.endpoints`, documented by :mod:`djfapi.openapi`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -110,54 +111,29 @@ class Router(APIRouter):
         tags: Sequence[str] | None,
         check_parent_scopes: bool,
     ) -> Registration:
-        if not (isinstance(viewset, type) and issubclass(viewset, GenericViewSet)):
-            raise ImproperlyConfigured(
-                f"router.register({prefix!r}, {viewset!r}): the second argument must be a "
-                "GenericViewSet subclass such as a ModelViewSet."
-            )
-        check_drf_attributes(viewset)
-        check_hooks(viewset)
-        prefix = prefix.strip("/")
-        if not prefix or "{" in prefix:
-            raise ImproperlyConfigured(
-                f"router.register({prefix!r}, {viewset.__name__}): the prefix must be a plain "
-                "path such as 'companies'; nesting is declared with parent=."
-            )
-        parent_registration = self._find_parent(viewset, parent) if parent is not None else None
-        security, scopes = viewset.declared_security(), viewset.declared_scopes()
-        scopes_from: Registration | None = None
-        if parent_registration is not None:
-            basename = basename or f"{parent_registration.basename}-{prefix}"
-            parent_lookup_field = viewset.find_parent_lookup_field(
-                parent_registration.viewset.get_model()
-            )
-            if security is None and scopes is None and parent_registration.scopes is not None:
-                scopes = parent_registration.scopes.for_child()
-                scopes_from = parent_registration.scopes_from or parent_registration
-            security = security or parent_registration.security
-        else:
-            basename = basename or prefix
-            parent_lookup_field = None
+        prefix = _checked(prefix, viewset)
+        if parent is None:
             if not check_parent_scopes:
                 raise ImproperlyConfigured(
                     f"router.register({prefix!r}, {viewset.__name__}, check_parent_scopes=False): "
                     "only a nested registration (parent=...) has parents' scopes to waive."
                 )
-        if scopes is not None and security is None:
+            security, scopes = viewset.declared_security(), viewset.declared_scopes()
+            registration = Registration(prefix, viewset, basename or prefix, security=security, scopes=scopes)
+        else:
+            registration = _nested(prefix, viewset, self._find_parent(viewset, parent), basename)
+        if registration.scopes is not None and registration.security is None:
             raise ImproperlyConfigured(
                 f"{viewset.__name__} sets scopes but no security: set "
                 f"{viewset.__name__}.security = JWTBearer(...) so there is a token to read them from."
             )
-        if any(existing.basename == basename for existing in self.registrations):
+        if any(existing.basename == registration.basename for existing in self.registrations):
             raise ImproperlyConfigured(
-                f"router.register({prefix!r}, {viewset.__name__}): basename {basename!r} is "
-                f"registered already; pass basename='...' to tell the two apart."
+                f"router.register({prefix!r}, {viewset.__name__}): basename {registration.basename!r} "
+                "is registered already; pass basename='...' to tell the two apart."
             )
-        return Registration(
-            prefix, viewset, basename, parent_registration, parent_lookup_field,
-            tuple(tags) if tags is not None else (prefix,), security, scopes, check_parent_scopes,
-            scopes_from,
-        )
+        return dataclasses.replace(registration, tags=tuple(tags) if tags is not None else (prefix,),
+                                   check_parent_scopes=check_parent_scopes)
 
     def _find_parent(
         self, viewset: type[GenericViewSet], parent: type[GenericViewSet] | str
@@ -220,3 +196,36 @@ class Router(APIRouter):
                     f"{viewset.__name__}.schemas has {action}= but no get=; the {action} "
                     "response is answered with the get schema, so set Schemas(get=...)."
                 )
+
+
+def _checked(prefix: str, viewset: type[GenericViewSet]) -> str:
+    """``prefix`` without slashes; ImproperlyConfigured for a viewset or a prefix that cannot be
+    registered."""
+    if not (isinstance(viewset, type) and issubclass(viewset, GenericViewSet)):
+        raise ImproperlyConfigured(
+            f"router.register({prefix!r}, {viewset!r}): the second argument must be a "
+            "GenericViewSet subclass such as a ModelViewSet."
+        )
+    check_drf_attributes(viewset)
+    check_hooks(viewset)
+    prefix = prefix.strip("/")
+    if not prefix or "{" in prefix:
+        raise ImproperlyConfigured(
+            f"router.register({prefix!r}, {viewset.__name__}): the prefix must be a plain "
+            "path such as 'companies'; nesting is declared with parent=."
+        )
+    return prefix
+
+
+def _nested(prefix: str, viewset: type[GenericViewSet], parent: Registration,
+            basename: str | None) -> Registration:
+    """The registration of ``viewset`` below ``parent``: its security (or the parent's) and its
+    scopes (or, without security and scopes of its own, the parent's as a child sees them)."""
+    security, scopes = viewset.declared_security(), viewset.declared_scopes()
+    scopes_from: Registration | None = None
+    if security is None and scopes is None and parent.scopes is not None:
+        scopes = parent.scopes.for_child()
+        scopes_from = parent.scopes_from or parent
+    return Registration(prefix, viewset, basename or f"{parent.basename}-{prefix}", parent,
+                        viewset.find_parent_lookup_field(parent.viewset.get_model()),
+                        security=security or parent.security, scopes=scopes, scopes_from=scopes_from)
