@@ -13,12 +13,10 @@ JSON bytes. OpenAPI shows the declared body and response schemas.
 from __future__ import annotations
 
 import inspect
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-from django.db import models
 from fastapi import Body, Depends, HTTPException, Path, Query, Request, Response, Security
 from fastapi.dependencies.utils import get_dependant
 from fastapi.security import SecurityScopes
@@ -30,6 +28,7 @@ from djfapi.dispatch import Renderer, run_in_thread
 from djfapi.exceptions import ImproperlyConfigured, to_http_exception
 from djfapi.filters import query_dependency
 from djfapi.inputs import QueryNames, query_names
+from djfapi.meta import path_value_type
 from djfapi.permissions.jwt import JWTBearer, RouteSecurity
 from djfapi.routes import BoundRoute, Registration
 from djfapi.viewsets.actions import RESERVED_PARAMETERS
@@ -51,17 +50,6 @@ KEYWORD = inspect.Parameter.KEYWORD_ONLY
 
 # -- the signature ---------------------------------------------------------------------------
 
-def path_annotation(model_field: models.Field[Any, Any]) -> Any:
-    """The Python type of a path value that names ``model_field`` (int, UUID or str)."""
-    if model_field.is_relation and model_field.target_field is not None:  # a pk that is a FK
-        return path_annotation(model_field.target_field)
-    if isinstance(model_field, models.UUIDField):
-        return uuid.UUID
-    if isinstance(model_field, models.IntegerField):
-        return int
-    return str
-
-
 def path_parameters(registration: Registration, *, detail: bool) -> list[inspect.Parameter]:
     """One typed path parameter per ancestor, and one for the object itself on detail routes."""
     chain = registration.chain if detail else registration.chain[:-1]
@@ -69,10 +57,10 @@ def path_parameters(registration: Registration, *, detail: bool) -> list[inspect
     for link in chain:
         model_field = link.viewset.get_lookup_model_field()
         meta = link.viewset.get_model()._meta
-        max_length = getattr(model_field, "max_length", None) if path_annotation(model_field) is str else None
+        max_length = getattr(model_field, "max_length", None) if path_value_type(model_field) is str else None
         path = Path(description=f"{meta.verbose_name} {link.viewset.lookup_field}", max_length=max_length)
         parameters.append(inspect.Parameter(link.viewset.get_lookup_url_kwarg(), KEYWORD,
-                                            annotation=Annotated[path_annotation(model_field), path]))
+                                            annotation=Annotated[path_value_type(model_field), path]))
     return parameters
 
 

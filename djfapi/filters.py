@@ -26,15 +26,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from fastapi import Query, Request
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 from pydantic import Field as PydanticField
 
-from djfapi.exceptions import ImproperlyConfigured, InvalidBody
-from djfapi.schemas.generate import python_type
+from djfapi.exceptions import InvalidBody
+from djfapi.meta import python_type, walk
 
 __all__ = ["FilterParam", "FilterSet", "ListQuery", "Ordering", "Search", "check_aggregate",
            "resolve_field"]
@@ -44,21 +43,10 @@ _COMPARABLE = (int, float, decimal.Decimal, datetime.date, datetime.datetime, da
 
 
 def resolve_field(model: type[models.Model], path: str) -> models.Field:
-    """The field ``path`` (``name``, ``company``, ``departments__name``) ends at."""
-    current: Any = model
-    found: Any = None
-    for part in path.split("__"):
-        if current is None:
-            break
-        try:
-            found = current._meta.get_field(part)
-        except FieldDoesNotExist:
-            raise ImproperlyConfigured(
-                f"{path!r} does not name a field of {model.__name__}: {part!r} is not a field of "
-                f"{current.__name__}."
-            ) from None
-        current = found.related_model if found.is_relation else None
-    return found.target_field if found.is_relation and found.concrete else found  # type: ignore[no-any-return]
+    """The field ``path`` (``name``, ``company``, ``departments__name``) ends at: a ForeignKey's
+    target column, a reverse relation as itself; ImproperlyConfigured when a part names none."""
+    found = walk(model, path)[-1]
+    return found.target_field if found.is_relation and found.concrete else found  # type: ignore[no-any-return,union-attr]
 
 
 @dataclass(frozen=True)
@@ -285,15 +273,8 @@ class Search:
 
 
 def _spans_many(model: type[models.Model], path: str) -> bool:
-    current: Any = model
-    for part in path.split("__"):
-        if current is None:
-            return False
-        relation = current._meta.get_field(part)
-        if relation.one_to_many or relation.many_to_many:
-            return True
-        current = relation.related_model if relation.is_relation else None
-    return False
+    """Whether ``path`` crosses a to-many relation, so that rows may match more than once."""
+    return any(field.one_to_many or field.many_to_many for field in walk(model, path))
 
 
 class Ordering:

@@ -13,54 +13,17 @@ OpenAPI shows the constraints.
 
 from __future__ import annotations
 
-import datetime
-import decimal
-import uuid
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 from django.db import models
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
 from djfapi.exceptions import ImproperlyConfigured
+from djfapi.meta import python_type
 
 __all__ = ["schema_for"]
-
-_TYPES: tuple[tuple[type[models.Field], Any], ...] = (
-    (models.BooleanField, bool),
-    (models.UUIDField, uuid.UUID),
-    (models.DecimalField, decimal.Decimal),
-    (models.DateTimeField, datetime.datetime),  # before DateField, its base class
-    (models.DateField, datetime.date),
-    (models.TimeField, datetime.time),
-    (models.DurationField, datetime.timedelta),
-    (models.IntegerField, int),  # AutoFields and every integer field
-    (models.FloatField, float),
-    (models.JSONField, JsonValue),
-    (models.BinaryField, bytes),
-    (models.CharField, str),
-    (models.TextField, str),
-    (models.GenericIPAddressField, str),
-    (models.FilePathField, str),
-    (models.FileField, str),
-)
-
-
-def python_type(field: models.Field) -> Any:
-    """The Python type a value of ``field`` has (a ForeignKey's is its target's)."""
-    if field.is_relation:
-        return python_type(field.target_field)  # type: ignore[attr-defined]
-    if field.choices:
-        return Literal[tuple(value for value, _ in field.flatchoices)]  # type: ignore[misc]
-    for field_class, annotation in _TYPES:
-        if isinstance(field, field_class):
-            return annotation
-    raise ImproperlyConfigured(
-        f"schema_for: no type known for {type(field).__name__} "
-        f"{field.model.__name__}.{field.name}; write that schema field by hand."
-    )
-
 
 def field_info(field: models.Field, *, optional: bool) -> FieldInfo:
     """Default, constraints and documentation of ``field``."""

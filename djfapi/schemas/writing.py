@@ -9,7 +9,6 @@ holding a list of ids. Anything else is refused when the viewset is registered.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -20,9 +19,11 @@ from django.db.models import ForeignObjectRel, UniqueConstraint
 from pydantic import BaseModel
 
 from djfapi.exceptions import ImproperlyConfigured, InvalidBody
+from djfapi.meta import concrete_field, many_to_many, reverse_relation
 from djfapi.schemas.fields import field_options, orm_name
 from djfapi.schemas.saving import fits_a_column, loaded_rows, lock, save_changes
 from djfapi.schemas.types import collection_item, is_model, nested_model, optional_inner
+from djfapi.tenancy import tenant_lookup as tenant_lookup  # imported from here before djfapi.tenancy
 
 __all__ = ["NestedRows", "OrmWriter", "check_write_schema", "server_owned_fields", "transfer_to_orm"]
 
@@ -44,46 +45,6 @@ class NestedRows(Protocol):
 
     def delete(self, row: models.Model, loc: Loc) -> None:
         """Delete ``row``, which the body left out."""
-
-
-def concrete_field(model: type[models.Model], name: str) -> models.Field | None:
-    """The concrete field ``name`` (a field name or an attname like ``company_id``) writes."""
-    for field in model._meta.concrete_fields:
-        if name in (field.name, field.attname):
-            return field
-    return None
-
-
-def reverse_relation(model: type[models.Model], name: str) -> ForeignObjectRel | None:
-    """The reverse ForeignKey whose accessor is ``name`` (``departments``, ``team_set``)."""
-    for relation in model._meta.related_objects:
-        if relation.one_to_many and relation.get_accessor_name() == name:
-            return relation
-    return None
-
-
-def many_to_many(model: type[models.Model], name: str) -> models.ManyToManyField | None:
-    for field in model._meta.many_to_many:
-        if field.name == name:
-            return field  # type: ignore[return-value]
-    return None
-
-
-@functools.cache
-def tenant_lookup(model: type[models.Model], field_name: str, depth: int = 3) -> str | None:
-    """``field_name`` when ``model`` has it, else the shortest ForeignKey path to a model that
-    does (``company__tenant_id``), else None."""
-    if concrete_field(model, field_name) is not None:
-        return field_name
-    paths: list[tuple[str, type[models.Model]]] = [("", model)]
-    for _ in range(depth):
-        paths = [(f"{prefix}{field.name}__", field.related_model)
-                 for prefix, current in paths for field in current._meta.concrete_fields
-                 if field.many_to_one or (field.one_to_one and field.concrete)]
-        for prefix, current in paths:
-            if concrete_field(current, field_name) is not None:
-                return f"{prefix}{field_name}"
-    return None
 
 
 def _settable_attribute(model: type[models.Model], name: str) -> bool:

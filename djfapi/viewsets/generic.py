@@ -28,7 +28,8 @@ from djfapi.schemas import OrmWriter, query_plan, server_owned_fields
 from djfapi.schemas.fields import unpermitted_fields
 from djfapi.schemas.reading import QueryPlan
 from djfapi.schemas.saving import fits_a_column, lock
-from djfapi.schemas.writing import NestedRows, concrete_field, tenant_lookup
+from djfapi.schemas.writing import NestedRows
+from djfapi.tenancy import limit_to_tenant, reference_queryset, stamp_tenant, tenant_path
 from djfapi.viewsets.declared import DeclaredViewSet
 
 __all__ = ["GenericViewSet", "Nesting", "declared_tenant_path"]
@@ -116,9 +117,7 @@ class GenericViewSet(DeclaredViewSet):
         queryset = base.all()
         if self.parent is not None and self.parent_lookup_field:
             queryset = queryset.filter(**{self.parent_lookup_field: self.parent})
-        tenant_field = self.get_tenant_field()
-        if tenant_field is not None and self.access is not None:
-            queryset = queryset.filter(**{tenant_field: self.access.tenant_id})
+        queryset = limit_to_tenant(queryset, self.get_tenant_field(), self.access)
         if self.nested_action is None:  # parent lookups answer nothing, so need nothing more
             queryset = self.optimize_queryset(queryset)
         return queryset
@@ -159,9 +158,7 @@ class GenericViewSet(DeclaredViewSet):
 
     def set_tenant(self, instance: models.Model) -> None:
         """Set the caller's tenant on a new ``instance`` whose model has the tenant field."""
-        field = self.tenant_field and concrete_field(type(instance), self.tenant_field)
-        if field and self.access is not None:
-            setattr(instance, field.attname, self.access.tenant_id)
+        stamp_tenant(instance, self.tenant_field, self.access)
 
     def get_required_scopes(self) -> tuple[str, ...] | None:
         """The scopes that grant this call's action (from ``declared_scopes()``, resolved per route)."""
@@ -262,11 +259,7 @@ class GenericViewSet(DeclaredViewSet):
     def get_reference_queryset(self, model: type[models.Model]) -> QuerySet[Any]:
         """The rows of ``model`` a body's ids may point at: its default manager, limited to the
         caller's tenant when ``model`` has the tenant field or reaches it through ForeignKeys."""
-        queryset = model._default_manager.all()
-        lookup = self.tenant_field and tenant_lookup(model, self.tenant_field)  # type: ignore[arg-type]
-        if lookup and self.access is not None:
-            queryset = queryset.filter(**{lookup: self.access.tenant_id})
-        return queryset
+        return reference_queryset(model, self.tenant_field, self.access)
 
     def get_writer(self) -> OrmWriter:
         """What writes bodies onto instances, checking ids with ``get_reference_queryset``."""
@@ -309,9 +302,5 @@ class GenericViewSet(DeclaredViewSet):
 def declared_tenant_path(viewset: type[GenericViewSet]) -> str | None:
     """Where rows of ``viewset``'s model keep their tenant (``tenant_id``, ``company__tenant_id``),
     as ``tenant_field`` declares it; None when tenancy does not apply to the model."""
-    if viewset.tenant_field is None:
-        return None
-    if "__" in viewset.tenant_field:
-        return viewset.tenant_field
-    return tenant_lookup(viewset.get_model(), viewset.tenant_field)  # type: ignore[arg-type]
+    return tenant_path(viewset.get_model(), viewset.tenant_field)
 
