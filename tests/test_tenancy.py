@@ -133,3 +133,34 @@ def test_three_levels_deep_another_tenant_gets_404(client):
     team.refresh_from_db()
     assert team.name != "intruder"
     assert models.Team.objects.count() == 1
+
+
+def test_a_tenant_field_given_as_a_path_limits_the_ids_a_body_names():
+    """A viewset whose rows reach the tenant through a path (``source__tenant_id``) limits a
+    body's ids by the field at the end of it: another tenant's company is not a target."""
+    class TransferIn(BaseModel):
+        source_id: int
+        target_id: int
+        amount: int
+
+    class TransferOut(TransferIn):
+        id: int
+
+    class TransferViewSet(ModelViewSet):
+        model = models.Transfer
+        schemas = Schemas(get=TransferOut, create=TransferIn)
+        security = secured.token
+        tenant_field = "source__tenant_id"
+
+    router = Router()
+    router.register("transfers", TransferViewSet)
+    app = FastAPI()
+    app.include_router(router)
+    mine, other = CompanyFactory(tenant_id="tenant-a"), CompanyFactory(tenant_id="tenant-b")
+    client = Client(app).authenticate(tenant="tenant-a")
+    refused = client.post("/transfers", json={"source_id": mine.id, "target_id": other.id, "amount": 5})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"][0]["loc"] == ["body", "target_id"]
+    assert not models.Transfer.objects.exists()
+    allowed = client.post("/transfers", json={"source_id": mine.id, "target_id": mine.id, "amount": 5})
+    assert allowed.status_code == 201, allowed.text
