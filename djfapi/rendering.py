@@ -50,8 +50,11 @@ def check_narrower(declared: Any, schema: Any, hook: str) -> None:
     if extra:
         raise ImproperlyConfigured(
             f"{hook}() returned {schema.__name__}, which has fields the declared "
-            f"{declared.__name__} has not: {sorted(extra)}. A call may show fewer fields, never "
-            "more; declare them in Schemas(...) (or override declared_response_schema).")
+            f"{declared.__name__} has not: {sorted(extra)}. A call may use fewer fields, never "
+            f"more; declare them in Schemas(...) (or override {_DECLARING[hook]}).")
+
+
+_DECLARING = {"get_schema": "declared_schema", "get_response_schema": "declared_response_schema"}
 
 
 class Renderer:

@@ -71,6 +71,18 @@ def test_the_other_examples_work(readme):
     assert client.get("/companies/summary").json() == {"count": 1, "archived": 0}
     beta = models.Company.objects.get(name="Beta")
     assert client.get(f"/guarded/{beta.id}").status_code == 200
+    router.register("staff-aware", readme["StaffAwareCompanyViewSet"])
+    client = mounted(router)
+    beta.tenant_id = "tenant-a"
+    beta.save()
+    shown = client.get(f"/staff-aware/{beta.id}")
+    assert shown.json() == {"id": beta.id, "name": "Beta"}
+    assert set(client.get(f"/staff-aware/{beta.id}", headers={"X-Role": "staff"}).json()) > {"id", "name"}
+    refused = client.put(f"/staff-aware/{beta.id}", json={"name": "Admin"})
+    assert refused.status_code == 422
+    assert "'Admin' is reserved" in refused.json()["detail"][0]["msg"]
+    renamed = client.put(f"/staff-aware/{beta.id}", json={"name": "Beta 2"})
+    assert renamed.json() == {"id": beta.id, "name": "Beta 2"}
     assert [r.path for r in readme["nested"].routes][-1] == (
         "/companies/{company_id}/departments/{department_id}/teams/{team_id}"
     )
