@@ -42,11 +42,13 @@ _COMPARABLE = (int, float, decimal.Decimal, datetime.date, datetime.datetime, da
                datetime.timedelta)
 
 
-def resolve_field(model: type[models.Model], path: str) -> models.Field:
+def resolve_field(model: type[models.Model], path: str) -> models.Field[Any, Any]:
     """The field ``path`` (``name``, ``company``, ``departments__name``) ends at: a ForeignKey's
     target column, a reverse relation as itself; ImproperlyConfigured when a part names none."""
     found = walk(model, path)[-1]
-    return found.target_field if found.is_relation and found.concrete else found  # type: ignore[no-any-return,union-attr]
+    if isinstance(found, models.ForeignKey):
+        return found.target_field
+    return found  # type: ignore[return-value]  # a reverse relation stands for its rows
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ def split_commas(values: Any) -> Any:
     return values
 
 
-def lookups_for(path: str, field_: models.Field) -> list[tuple[str, Any]]:
+def lookups_for(path: str, field_: models.Field[Any, Any]) -> list[tuple[str, Any]]:
     """The lookups that suit ``field_``'s type, as (lookup, value type)."""
     base = python_type(field_)
     # an int no column holds is a 422, not a 500; decimals and dates in the one form documented
@@ -172,7 +174,7 @@ class FilterSet:
         return [
             inspect.Parameter(
                 param.identifier, inspect.Parameter.KEYWORD_ONLY, default=None,
-                annotation=Annotated[param.annotation | None, Query(  # type: ignore[name-defined]
+                annotation=Annotated[param.annotation | None, Query(
                     alias=param.alias,
                     description=f"Rows where {param.lookup.replace('__', ' ')}"
                                 f"{' does not match' if param.negated else ''}."),
@@ -285,7 +287,7 @@ class Ordering:
         for path in [*fields, *(name.lstrip("-") for name in default)]:
             resolve_field(model, path)
         self.fields = list(fields)
-        self.default = list(default) or list(model._meta.ordering or [])
+        self.default = list(default) or [str(name) for name in model._meta.ordering or []]
         choices = [value for name in fields for value in (name, f"-{name}")]
         self.choice: Any = (enum.Enum(f"{model.__name__}Ordering", {c: c for c in choices}, type=str)
                             if choices else None)

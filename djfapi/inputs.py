@@ -36,7 +36,7 @@ import anyio.to_thread
 from django.conf import settings
 from fastapi import HTTPException, Request
 from fastapi.dependencies.models import Dependant
-from fastapi.dependencies.utils import field_annotation_is_sequence
+from fastapi.dependencies.utils import field_annotation_is_sequence  # type: ignore[attr-defined]
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import SecurityScopes
 from pydantic import BaseModel

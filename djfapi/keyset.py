@@ -87,7 +87,8 @@ def ordering_keys(queryset: QuerySet[Any]) -> list[Key]:
             f"CursorPagination pages {queryset.model.__name__} by field names; order by fields, "
             "not expressions or '?'.")
     reversed_ = not queryset.query.standard_ordering  # .reverse() was called
-    keys = [_key(queryset, name.lstrip("-"), name.startswith("-") != reversed_) for name in names]
+    keys = [_key(queryset, name.lstrip("-"), name.startswith("-") != reversed_)
+            for name in names if isinstance(name, str)]  # all are: checked above
     if not keys or keys[-1].path not in ("pk", queryset.model._meta.pk.name):
         keys.append(Key("pk", bool(keys) and keys[-1].descending, nullable=False))
     return keys

@@ -30,10 +30,10 @@ __all__ = ["concrete_field", "field_path", "many_to_many", "path_value_type", "p
            "reverse_relation", "value_type", "walk"]
 
 # A field of any kind ``_meta.get_field`` answers: a model field, or the reverse side of a relation.
-AnyField: TypeAlias = models.Field | ForeignObjectRel
+AnyField: TypeAlias = "models.Field[Any, Any] | ForeignObjectRel"
 
 
-def concrete_field(model: type[models.Model], name: str) -> models.Field | None:
+def concrete_field(model: type[models.Model], name: str) -> models.Field[Any, Any] | None:
     """The concrete field ``name`` (a field name or an attname like ``company_id``) writes."""
     for field in model._meta.concrete_fields:
         if name in (field.name, field.attname):
@@ -49,11 +49,11 @@ def reverse_relation(model: type[models.Model], name: str) -> ForeignObjectRel |
     return None
 
 
-def many_to_many(model: type[models.Model], name: str) -> models.ManyToManyField | None:
+def many_to_many(model: type[models.Model], name: str) -> models.ManyToManyField[Any, Any] | None:
     """The many-to-many field ``name`` declared on ``model`` (not the reverse side)."""
     for field in model._meta.many_to_many:
         if field.name == name:
-            return field  # type: ignore[return-value]
+            return field
     return None
 
 
@@ -74,7 +74,7 @@ def walk(model: type[models.Model], path: str) -> list[AnyField]:
                 f"{current.__name__}."
             ) from None
         fields.append(field)
-        current = field.related_model if field.is_relation else None  # type: ignore[assignment]
+        current = field.related_model if field.is_relation else None
     return fields
 
 
@@ -89,7 +89,8 @@ def field_path(model: type[models.Model], name: str, depth: int = 3) -> str | No
     for _ in range(depth):
         paths = [(f"{prefix}{field.name}__", field.related_model)
                  for prefix, current in paths for field in current._meta.concrete_fields
-                 if field.many_to_one or (field.one_to_one and field.concrete)]
+                 if (field.many_to_one or (field.one_to_one and field.concrete))
+                 and isinstance(field.related_model, type)]
         for prefix, current in paths:
             if concrete_field(current, name) is not None:
                 return f"{prefix}{name}"
@@ -97,7 +98,7 @@ def field_path(model: type[models.Model], name: str, depth: int = 3) -> str | No
 
 
 # The Python type of a value of each field class, a subclass before its base class.
-_TYPES: tuple[tuple[type[models.Field], Any], ...] = (
+_TYPES: tuple[tuple[type[models.Field[Any, Any]], Any], ...] = (
     (models.BooleanField, bool),
     (models.UUIDField, uuid.UUID),
     (models.DecimalField, decimal.Decimal),
@@ -117,26 +118,26 @@ _TYPES: tuple[tuple[type[models.Field], Any], ...] = (
 )
 
 
-def _column(field: models.Field) -> models.Field:
+def _column(field: models.Field[Any, Any]) -> models.Field[Any, Any]:
     """The field whose values ``field`` holds: a ForeignKey's target (again, when that is one)."""
     while field.is_relation and getattr(field, "target_field", None) is not None:
         field = field.target_field  # type: ignore[attr-defined]
     return field
 
 
-def value_type(field: models.Field) -> Any | None:
+def value_type(field: models.Field[Any, Any]) -> Any | None:
     """The Python type of a value of ``field`` (a ForeignKey's is its target's), choices
     aside; None for a field class djfapi knows no type of."""
     column = _column(field)
     return next((annotation for field_class, annotation in _TYPES if isinstance(column, field_class)), None)
 
 
-def python_type(field: models.Field) -> Any:
+def python_type(field: models.Field[Any, Any]) -> Any:
     """The Python type a value of ``field`` has: :func:`value_type`, a ``Literal`` of the
     values for a field with choices; ImproperlyConfigured when djfapi knows none."""
     column = _column(field)
     if column.choices:
-        return Literal[tuple(value for value, _ in column.flatchoices)]  # type: ignore[misc]
+        return Literal[tuple(value for value, _ in column.flatchoices)]
     annotation = value_type(column)
     if annotation is None:
         raise ImproperlyConfigured(
@@ -146,7 +147,7 @@ def python_type(field: models.Field) -> Any:
     return annotation
 
 
-def path_value_type(field: models.Field) -> type:
+def path_value_type(field: models.Field[Any, Any]) -> type:
     """The type of a URL path value that names ``field``: int, UUID, or str for any other
     (a pk that is a ForeignKey types as its target does)."""
     annotation = value_type(field)

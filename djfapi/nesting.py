@@ -44,11 +44,12 @@ class RegisteredNesting:
             model = self.registration.viewset.get_model()
             for part in path.split("__"):
                 relation = model._meta.get_field(part)
-                if registration is None or not relation.one_to_many:
+                reverse_foreign_key = isinstance(relation, ForeignObjectRel) and relation.one_to_many
+                if registration is None or not reverse_foreign_key:
                     registration = None
                     break
-                registration = registration.child_for(relation.related_model, relation.field.name)
                 model = relation.related_model
+                registration = registration.child_for(model, relation.field.name)
             if registration is not None:
                 found[path] = listed(registration, self.call)
         return found
@@ -142,7 +143,7 @@ class ChildRows:
         """The rows the caller sees in this list (what the child's list shows them): the body
         synchronises those, and leaves rows outside the caller's view as they are."""
         seen = listed(self.registration, self.call).values("pk")
-        return loaded_rows(getattr(self.parent, self.relation.get_accessor_name()).filter(pk__in=seen))
+        return loaded_rows(getattr(self.parent, str(self.relation.get_accessor_name())).filter(pk__in=seen))
 
     def server_owned(self, row: models.Model) -> Collection[str]:
         return self.viewset("create" if row._state.adding else "update").get_server_owned_fields()

@@ -42,7 +42,7 @@ class Caller(Protocol):
 def tenant_lookup(model: type[models.Model], field_name: str, depth: int = TENANT_DEPTH) -> str | None:
     """``field_name`` when ``model`` has it, else the shortest ForeignKey path to a model that
     does (``company__tenant_id``), else None."""
-    return field_path(model, field_name, depth)  # type: ignore[arg-type]  # stubs: a model class is hashable
+    return field_path(model, field_name, depth)  # stubs: a model class is hashable
 
 
 def tenant_path(model: type[models.Model], tenant_field: str | None) -> str | None:

@@ -83,11 +83,11 @@ def orm_name(name: str, info: FieldInfo) -> str:
     if descriptor is None:
         return name
     if hasattr(descriptor, "rel") and hasattr(descriptor, "reverse"):  # many-to-many
-        return descriptor.rel.get_accessor_name() if descriptor.reverse else descriptor.field.name
+        return str(descriptor.rel.get_accessor_name() if descriptor.reverse else descriptor.field.name)
     if hasattr(descriptor, "rel"):  # reverse ForeignKey
-        return descriptor.rel.get_accessor_name()
+        return str(descriptor.rel.get_accessor_name())
     if hasattr(descriptor, "field"):  # a plain field or a ForeignKey
-        return descriptor.field.name if nested_model(info.annotation) else descriptor.field.attname
+        return str(descriptor.field.name if nested_model(info.annotation) else descriptor.field.attname)
     return str(descriptor)
 
 

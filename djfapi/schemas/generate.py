@@ -25,7 +25,7 @@ from djfapi.meta import python_type
 
 __all__ = ["schema_for"]
 
-def field_info(field: models.Field, *, optional: bool) -> FieldInfo:
+def field_info(field: models.Field[Any, Any], *, optional: bool) -> FieldInfo:
     """Default, constraints and documentation of ``field``."""
     constraints: dict[str, Any] = {}
     if getattr(field, "max_length", None) and python_type(field) is str:
@@ -53,7 +53,7 @@ def field_info(field: models.Field, *, optional: bool) -> FieldInfo:
 
 
 def _select(model: type[models.Model], fields: Sequence[str] | None,
-            exclude: Sequence[str]) -> list[models.Field]:
+            exclude: Sequence[str]) -> list[models.Field[Any, Any]]:
     by_name = {}
     for field in model._meta.concrete_fields:
         by_name[field.name] = by_name[field.attname] = field
@@ -86,9 +86,9 @@ def schema_for(
         if field.null or optional:
             annotation = annotation | None
         definitions[field.attname] = (annotation, field_info(field, optional=optional))
-    return create_model(  # type: ignore[call-overload,no-any-return]
+    return create_model(
         name or model.__name__,
         __config__=ConfigDict(from_attributes=True),
-        __doc__=f"{model._meta.verbose_name.capitalize()} (generated from {model.__name__}).",
+        __doc__=f"{str(model._meta.verbose_name).capitalize()} (generated from {model.__name__}).",
         **definitions,
     )

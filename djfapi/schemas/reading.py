@@ -100,7 +100,8 @@ class QueryPlan(tuple[tuple[str, ...], tuple[str, ...]]):
     def prefetch_related(self) -> tuple[str, ...]:
         return self[1]
 
-    def lookups(self, querysets: Mapping[str, models.QuerySet[Any]] | None = None) -> list[str | Prefetch]:
+    def lookups(self, querysets: Mapping[str, models.QuerySet[Any]] | None = None,
+                ) -> list[str | Prefetch[Any, Any, Any]]:
         """The prefetch lookups, those named in ``querysets`` read through that queryset."""
         querysets = querysets or {}
         return [Prefetch(path, queryset=querysets[path]) if path in querysets else path
@@ -148,5 +149,5 @@ def _plan(
         else:
             prefetch.append(path)  # also lists of ids (``tags: list[int]``)
         if nested is not None:
-            _plan(field.related_model, nested[0], path + "__", in_prefetch or not single,  # type: ignore[arg-type]
+            _plan(field.related_model, nested[0], path + "__", in_prefetch or not single,
                   select, prefetch)

@@ -57,8 +57,8 @@ def server_owned_fields(model: type[models.Model], *, creating: bool = False) ->
     or one with a default), ``editable=False`` and ``auto_now``/``auto_now_add`` fields."""
     pk = model._meta.pk
     owned = set()
-    if not creating or isinstance(pk, models.AutoField) or pk.has_default():  # type: ignore[union-attr]
-        owned.add(pk.name)  # type: ignore[union-attr]
+    if not creating or isinstance(pk, models.AutoField) or pk.has_default():
+        owned.add(pk.name)
     for field in model._meta.concrete_fields:
         if not field.editable or getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             owned.add(field.name)
@@ -139,18 +139,19 @@ class OrmWriter:
                 continue
             if field.name in exclude or field.attname in exclude:
                 continue
-            if field.is_relation and value is not None and not self._visible(field, value):
+            related = field.related_model if field.is_relation else None
+            if isinstance(related, type) and value is not None and not self._visible(field, related, value):
                 errors.append({"loc": [*loc, name], "type": "reference",
-                               "msg": f"No {field.related_model._meta.verbose_name} with id {value}."})
+                               "msg": f"No {related._meta.verbose_name} with id {value}."})
             setattr(instance, field.attname, value)
         if errors:
             raise InvalidBody(errors)
 
-    def _visible(self, field: models.Field, value: Any) -> bool:
+    def _visible(self, field: models.Field[Any, Any], related: type[models.Model], value: Any) -> bool:
         if not fits_a_column(value):
             return False
-        target = field.target_field.name  # type: ignore[attr-defined]
-        return self.reference_queryset(field.related_model).filter(**{target: value}).exists()
+        target = field.target_field.name  # type: ignore[attr-defined]  # a ForeignKey's
+        return self.reference_queryset(related).filter(**{target: value}).exists()
 
     def write_nested(
         self, instance: models.Model, data: BaseModel, *, partial: bool = False, loc: Loc = ("body",),
@@ -175,7 +176,7 @@ class OrmWriter:
         lock(instance)  # taken before the list is read: a concurrent sync of it waits, then reads it anew
         rows = (self.rows_for and self.rows_for(instance, relation)) or PlainRows(self, instance, relation)
         child_model = relation.related_model
-        pk_name = child_model._meta.pk.name  # type: ignore[union-attr]
+        pk_name = child_model._meta.pk.name
         existing = rows.existing()
         kept = set()
         for index, item in enumerate(items):
@@ -195,7 +196,7 @@ class OrmWriter:
             if pk not in kept:
                 rows.delete(child, loc)
 
-    def _set_ids(self, instance: models.Model, field: models.ManyToManyField, ids: list[Any],
+    def _set_ids(self, instance: models.Model, field: models.ManyToManyField[Any, Any], ids: list[Any],
                  loc: Loc) -> None:
         found = set(self.reference_queryset(field.related_model)
                     .filter(pk__in=[value for value in ids if fits_a_column(value)])
@@ -238,7 +239,7 @@ class PlainRows:
     relation: ForeignObjectRel
 
     def existing(self) -> dict[Any, models.Model]:
-        return loaded_rows(getattr(self.parent, self.relation.get_accessor_name()).all())
+        return loaded_rows(getattr(self.parent, str(self.relation.get_accessor_name())).all())
 
     def server_owned(self, row: models.Model) -> Collection[str]:
         return server_owned_fields(self.relation.related_model) | {

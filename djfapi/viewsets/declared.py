@@ -91,7 +91,7 @@ class DeclaredViewSet:
         """The model field ``lookup_field`` names (the pk for ``"pk"``); it types the path value."""
         model = cls.get_model()
         if cls.lookup_field == "pk":
-            return model._meta.pk  # type: ignore[return-value]
+            return model._meta.pk
         try:
             return model._meta.get_field(cls.lookup_field)  # type: ignore[return-value]
         except FieldDoesNotExist:

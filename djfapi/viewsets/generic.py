@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models, transaction
 from django.db import router as db_router
 from django.db.models import ForeignObjectRel, QuerySet, prefetch_related_objects
@@ -135,7 +135,7 @@ class GenericViewSet(DeclaredViewSet):
         schema = self.get_response_schema()
         if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
             return None
-        return query_plan(self.get_model(), schema)  # type: ignore[arg-type]
+        return query_plan(self.get_model(), schema)
 
     def nested_querysets(self, plan: QueryPlan) -> dict[str, QuerySet[Any]]:
         """The querysets that prefetch paths of ``plan`` read through, by path (see
@@ -147,7 +147,7 @@ class GenericViewSet(DeclaredViewSet):
         instance._prefetched_objects_cache = {}  # type: ignore[attr-defined]
         plan = self.get_query_plan()  # create and update answer with the retrieve schema
         if plan is None and isinstance(schema := self.declared_response_schema("retrieve"), type):
-            plan = query_plan(self.get_model(), schema)  # type: ignore[arg-type]  # destroy's If-Match
+            plan = query_plan(self.get_model(), schema)  # destroy's If-Match
         if plan is not None and plan.prefetch_related:
             prefetch_related_objects([instance], *plan.lookups(self.nested_querysets(plan)))
 
@@ -183,9 +183,9 @@ class GenericViewSet(DeclaredViewSet):
         model = self.get_model()
         try:
             if not fits_a_column(value):  # no row has it, and SQLite could not even compare it
-                raise model.DoesNotExist
+                raise ObjectDoesNotExist
             obj = self.get_queryset().get(**{self.lookup_field: value})
-        except model.DoesNotExist:
+        except ObjectDoesNotExist:
             raise Http404(f"No {model._meta.verbose_name} with {lookup_url_kwarg} {value}.") from None
         self.check_object_permissions(obj)
         return obj
