@@ -44,9 +44,11 @@ class RegisteredNesting:
             model = self.registration.viewset.get_model()
             for part in path.split("__"):
                 relation = model._meta.get_field(part)
-                reverse_foreign_key = isinstance(relation, ForeignObjectRel) and relation.one_to_many
-                if registration is None or not reverse_foreign_key:
+                if registration is None or not isinstance(relation, ForeignObjectRel):
                     registration = None
+                    break
+                if not relation.one_to_many or not isinstance(relation.related_model, type):
+                    registration = None  # only reverse ForeignKeys lead to registered children
                     break
                 model = relation.related_model
                 registration = registration.child_for(model, relation.field.name)
