@@ -48,7 +48,7 @@ soak: install
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy djfapi
+	PYTHONPATH=. $(VENV)/bin/mypy djfapi  # --strict, with django-stubs (pyproject.toml)
 
 clean:
 	rm -rf .venv .venv-* *.egg-info .pytest_cache .ruff_cache
