@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from djfapi.routers import BoundRoute, Registration
     from djfapi.viewsets.generic import GenericViewSet
 
-__all__ = ["build_endpoint", "documented_response_model", "error_responses"]
+__all__ = ["build_endpoint", "documented_response_model", "error_responses", "in_hop", "path_parameters"]
 
 # Names of the endpoint parameters djfapi adds itself; an @action's own parameters may not use them.
 REQUEST, BODY, PAGINATOR, ACCESS, QUERY = "request", "body", "paginator", "access", "list_query"
