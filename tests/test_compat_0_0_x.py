@@ -11,6 +11,7 @@ from django.db.models import Q
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from djfapi.compat.router_schema import ObjectsFilterMixin
 from djfapi.permissions import Access
 from djfapi.routing.django import DjangoRouterSchema, Method, SecurityScopes
 from djfapi.security.jwt import JWTToken
@@ -213,3 +214,20 @@ def test_hand_written_endpoints_get_the_same_signature_treatment(companies, monk
     operation = extra.openapi()["paths"]["/companies/{company_id}/summary"]["get"]
     assert operation["security"] == [{"Transaction Token": ["business.companies.read.any",
                                                             "business.companies.read.own"]}]
+
+
+def test_the_viewsets_tenant_field_is_no_filter_or_ordering_field(monkeypatch):
+    # A model whose tenant is kept in a field not called tenant_id: here Company.created_by.
+    monkeypatch.setattr(ObjectsFilterMixin, "tenant_field", "created_by")
+    node = DjangoRouterSchema(name="companies", model=models.Company, get=Company, security=JWTToken())
+    tenanted = FastAPI()
+    tenanted.include_router(node.router)
+    client = Client(tenanted)
+    client.headers["Authorization"] = make_token([], tenant="t1", user="u1", scopes_claim="aud")
+    mine = CompanyFactory(tenant_id="x", created_by="t1", name="Mine")
+    CompanyFactory(tenant_id="x", created_by="t2", name="Theirs")
+    assert client.get("/companies").json() == {"items": [{"id": mine.id, "name": "Mine"}]}
+    assert client.get("/companies", params={"created_by": "t2"}).status_code == 422
+    assert client.get("/companies", params={"order_by": "created_by"}).status_code == 422
+    assert client.get("/companies", params={"tenant_id": "x", "order_by": "tenant_id"}).json()["items"] == [
+        {"id": mine.id, "name": "Mine"}]

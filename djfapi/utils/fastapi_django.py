@@ -1,5 +1,5 @@
-"""djfapi 0.0.x import path of :func:`djfapi.request_signalling`; kept so old code runs."""
+"""djfapi 0.0.x's import path of :mod:`djfapi.compat.signalling`, kept so old code runs."""
 
-from djfapi.signalling import request_signalling
+from djfapi.compat.signalling import request_signalling
 
 __all__ = ["request_signalling"]
