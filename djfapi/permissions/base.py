@@ -40,6 +40,12 @@ class BasePermission(metaclass=_Composable):
         """What a denied caller is told; defaults to ``message``."""
         return self.message
 
+    def denial(self, viewset: GenericViewSet, obj: Any = None) -> str | None:
+        """None when ``has_permission`` (``has_object_permission`` with ``obj``) grants the
+        call, else what the caller is told; the viewset asks this, checking each hook once."""
+        granted = self.has_permission(viewset) if obj is None else self.has_object_permission(viewset, obj)
+        return None if granted else self.denial_message(viewset, obj)
+
     def __and__(self, other: Any) -> BasePermission:
         return _And(self, as_permission(other))
 
@@ -72,6 +78,11 @@ class _And(BasePermission):
                    else self.first.has_object_permission(viewset, obj))
         return (self.second if granted else self.first).denial_message(viewset, obj)
 
+    def denial(self, viewset: GenericViewSet, obj: Any = None) -> str | None:
+        """The denial of the first side, else of the second: each side is checked once."""
+        first = self.first.denial(viewset, obj)
+        return first if first is not None else self.second.denial(viewset, obj)
+
     def has_permission(self, viewset: GenericViewSet) -> bool:
         return self.first.has_permission(viewset) and self.second.has_permission(viewset)
 
@@ -87,6 +98,19 @@ class _And(BasePermission):
 class _Or(_And):
     def denial_message(self, viewset: GenericViewSet, obj: Any = None) -> str:
         return self.first.denial_message(viewset, obj)
+
+    def denial(self, viewset: GenericViewSet, obj: Any = None) -> str | None:
+        """None when a side grants, else the first side's denial: each side is checked once."""
+        first = self._side_denial(self.first, viewset, obj)
+        if first is None or self._side_denial(self.second, viewset, obj) is None:
+            return None
+        return first
+
+    @staticmethod
+    def _side_denial(side: BasePermission, viewset: GenericViewSet, obj: Any) -> str | None:
+        # As in DRF: the object check of a side counts only where that side granted the call.
+        denied = side.denial(viewset)
+        return denied if denied is not None or obj is None else side.denial(viewset, obj)
 
     def has_permission(self, viewset: GenericViewSet) -> bool:
         return self.first.has_permission(viewset) or self.second.has_permission(viewset)
