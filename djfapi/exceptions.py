@@ -25,7 +25,8 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
-    "ErrorBody", "ImproperlyConfigured", "InvalidBody", "ServerErrors", "install", "to_http_exception",
+    "ErrorBody", "ImproperlyConfigured", "InvalidBody", "InvalidInput", "ServerErrors", "install",
+    "to_http_exception",
 ]
 
 logger = logging.getLogger("djfapi")
@@ -41,11 +42,11 @@ class ImproperlyConfigured(django_exceptions.ImproperlyConfigured):
     """A viewset, router or schema is set up wrongly; the message says how to fix it."""
 
 
-class InvalidBody(Exception):
-    """Errors at places in the request body, answered like FastAPI's own 422 (or 409 for conflicts).
+class InvalidInput(Exception):
+    """Errors at places in the request, answered like FastAPI's own 422 (or 409 for conflicts).
 
-    ``errors`` are dicts with ``loc`` (e.g. ``["body", "departments", 0, "name"]``), ``msg``
-    and ``type``.
+    ``errors`` are dicts with ``loc``, which says where: in the body, the query or the path
+    (e.g. ``["body", "departments", 0, "name"]``, ``["query", "search"]``), ``msg`` and ``type``.
     """
 
     def __init__(self, errors: list[dict[str, Any]], *, status_code: int = 422) -> None:
@@ -54,9 +55,14 @@ class InvalidBody(Exception):
         self.status_code = status_code
 
     @classmethod
-    def at(cls, loc: tuple[Any, ...], msg: str, type: str = "value_error") -> InvalidBody:
+    def at(cls, loc: tuple[Any, ...], msg: str, type: str = "value_error") -> InvalidInput:
         """One error at ``loc``."""
         return cls([{"loc": list(loc), "msg": msg, "type": type}])
+
+
+# Its name from when it was meant for the body's errors only: the same class, so code that
+# raises or catches InvalidBody keeps working.
+InvalidBody = InvalidInput
 
 
 class ErrorBody(BaseModel):
@@ -81,7 +87,7 @@ def to_http_exception(exc: Exception) -> HTTPException | None:
     """The HTTP error a Django exception stands for, or None when it is not one of them."""
     if isinstance(exc, HTTPException):
         return exc
-    if isinstance(exc, InvalidBody):
+    if isinstance(exc, InvalidInput):
         return HTTPException(exc.status_code, detail=exc.errors)
     if isinstance(exc, (Http404, django_exceptions.ObjectDoesNotExist)):
         return HTTPException(404, detail=str(exc) or "Not found.")
@@ -158,7 +164,7 @@ def install(app: FastAPI) -> None:
     anywhere in ``app``. Call it after adding middleware of your own (Starlette wraps later
     middleware around earlier ones), so that an error in yours is covered too."""
     for exc_class in (
-        InvalidBody,
+        InvalidInput,
         django_exceptions.ObjectDoesNotExist,
         Http404,
         django_exceptions.PermissionDenied,

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
-import functools
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -32,7 +31,7 @@ from fastapi import Query, Request
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 from pydantic import Field as PydanticField
 
-from djfapi.exceptions import InvalidBody
+from djfapi.exceptions import InvalidInput
 from djfapi.meta import python_type, walk
 
 __all__ = ["FilterParam", "FilterSet", "ListQuery", "Ordering", "Search", "check_aggregate",
@@ -227,8 +226,8 @@ class DjangoFilterSet(FilterSet):
         data = {name: values if len(values) > 1 else values[0] for name, values in given.items()}
         filterset = self.filterset_class(data=data, queryset=queryset)
         if not filterset.is_valid():
-            raise InvalidBody([{"loc": ["query", name], "msg": str(message), "type": "filter"}
-                               for name, messages in filterset.errors.items() for message in messages])
+            raise InvalidInput([{"loc": ["query", name], "msg": str(message), "type": "filter"}
+                                for name, messages in filterset.errors.items() for message in messages])
         return filterset.qs  # type: ignore[no-any-return]
 
 
@@ -252,11 +251,11 @@ class Search:
         self.many = {path: _spans_many(model, path) for path in fields}  # crosses a to-many relation
 
     def words(self, text: str | None) -> list[str]:
-        """The words of ``text``; InvalidBody (422) past the limits."""
+        """The words of ``text``; InvalidInput (422) past the limits."""
         words = (text or "").split()
         if len(words) > self.max_words or len(text or "") > self.max_length:
-            raise InvalidBody.at(("query", "search"), f"Search for at most {self.max_words} words of "
-                                 f"{self.max_length} characters in all.", "search")
+            raise InvalidInput.at(("query", "search"), f"Search for at most {self.max_words} words of "
+                                  f"{self.max_length} characters in all.", "search")
         return words
 
     def filter_queryset(self, queryset: QuerySet[Any], text: str | None) -> QuerySet[Any]:
@@ -337,23 +336,14 @@ def query_dependency(filterset: FilterSet, search: Search | None, ordering: Orde
     return list_query
 
 
-@functools.cache
-def django_filter_available() -> bool:
-    try:
-        import django_filters  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 _SUMMABLE = (int, float, decimal.Decimal, datetime.timedelta)
 
 
 def check_aggregate(model: type[models.Model], function: str, path: str) -> None:
-    """Raise InvalidBody (422) for an aggregate the database cannot compute over ``path``."""
+    """Raise InvalidInput (422) for an aggregate the database cannot compute over ``path``."""
     kind = python_type(resolve_field(model, path))
     if function in ("sum", "avg") and kind not in _SUMMABLE:
-        raise InvalidBody.at(("path", "function"), f"Cannot {function} {path}: it is not a number.",
-                             "aggregate")
+        raise InvalidInput.at(("path", "function"), f"Cannot {function} {path}: it is not a number.",
+                              "aggregate")
     if function in ("min", "max") and kind not in (*_COMPARABLE, str):
-        raise InvalidBody.at(("path", "function"), f"Cannot take the {function} of {path}.", "aggregate")
+        raise InvalidInput.at(("path", "function"), f"Cannot take the {function} of {path}.", "aggregate")

@@ -11,14 +11,15 @@
 
 pytest-django's ``db`` fixture and ``django.test.TestCase`` wrap each test in a transaction on
 the test thread's connection, which the request's threadpool thread cannot see (the
-long-standing fastapi#2075). ``Client`` therefore runs each request's ORM work on the test
-thread's connections: data the test created is visible, and rolled back after the test.
+long-standing fastapi#2075). ``Client`` therefore runs each request's ORM work — everything
+inside :func:`djfapi.request_signalling`, as all of djfapi's is — on the test thread's
+connections: data the test created is visible, and rolled back after the test.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-import types
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -66,23 +67,41 @@ def make_token(
 
 @contextmanager
 def shared_test_connections() -> Iterator[None]:
-    """Let every thread use this thread's database connections, as Django's test client and
-    live server do; ``close_old_connections`` is held back meanwhile, as Django's test client does."""
-    handler = connections
-    shared = types.SimpleNamespace(**{alias: handler[alias] for alias in handler})
-    for connection in vars(shared).values():
+    """Run every ``request_signalling()`` block, in any thread, on this thread's database
+    connections; ``close_old_connections`` is held back meanwhile, as Django's test client does.
+
+    The block's thread takes them over as Django's live server threads do
+    (``connections[alias] = connection``), on ``request_started``, and gets its own back on
+    ``request_finished``: both are sent in the thread that runs the ORM work.
+    """
+    shared = {alias: connections[alias] for alias in connections}
+    own = threading.local()  # per thread, the connections it had before each block it runs
+
+    def take_over(**kwargs: Any) -> None:
+        own.before = [*getattr(own, "before", []), {alias: connections[alias] for alias in shared}]
+        for alias, connection in shared.items():
+            connections[alias] = connection
+
+    def give_back(**kwargs: Any) -> None:
+        before = getattr(own, "before", None)
+        if before:  # none for a block that began before sharing did
+            for alias, connection in before.pop().items():
+                connections[alias] = connection
+
+    for connection in shared.values():
         connection.inc_thread_sharing()
-    original = handler._connections
-    handler._connections = shared  # one storage for all threads instead of a thread-local one
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
+    signals.request_started.connect(take_over, weak=False)
+    signals.request_finished.connect(give_back, weak=False)
     try:
         yield
     finally:
+        signals.request_started.disconnect(take_over)
+        signals.request_finished.disconnect(give_back)
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
-        handler._connections = original
-        for connection in vars(shared).values():
+        for connection in shared.values():
             connection.dec_thread_sharing()
 
 
@@ -104,7 +123,7 @@ class Client(TestClient):
         self.headers.pop("Authorization", None)
         return self
 
-    def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> Any:
         if not self.share_connections:
             return super().request(*args, **kwargs)
         with shared_test_connections():

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import djfapi
+from djfapi.exceptions import InvalidBody, InvalidInput
 from tests.testapp.api import build_router
 
 RAISED = {
@@ -20,6 +21,9 @@ RAISED = {
                                 "__all__": ["Name and code clash."]}),
     "invalid-plain": ValidationError("Not a valid company."),
     "conflict": IntegrityError('duplicate key value violates unique constraint "secret_idx"'),
+    "input": InvalidInput.at(("query", "near"), "Give a place.", "missing"),
+    "input-by-its-old-name": InvalidBody([{"loc": ["body", "code"], "msg": "Taken.", "type": "unique"}],
+                                         status_code=409),
     "crash": RuntimeError("password=hunter2 in a stack frame"),
 }
 
@@ -52,6 +56,8 @@ def installed_client():
             {"loc": ["body"], "msg": "Not a valid company.", "type": "validation_error"},
         ]),
         ("conflict", 409, "The change conflicts with data already stored."),
+        ("input", 422, [{"loc": ["query", "near"], "msg": "Give a place.", "type": "missing"}]),
+        ("input-by-its-old-name", 409, [{"loc": ["body", "code"], "msg": "Taken.", "type": "unique"}]),
         ("crash", 500, "Internal server error."),
     ],
 )
@@ -60,6 +66,11 @@ def test_installed_handlers_answer_json_with_detail(installed_client, kind, stat
     assert response.status_code == status
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {"detail": detail}
+
+
+def test_invalid_body_is_the_old_name_of_invalid_input():
+    """Code that raises or catches InvalidBody keeps working, for the query's and path's errors too."""
+    assert InvalidBody is InvalidInput
 
 
 def test_server_errors_are_logged_but_not_sent(installed_client, caplog):

@@ -104,3 +104,16 @@ def test_user_lookup_happens_inside_the_signalled_hop(companies, query_log):
     threads = {ident for ident, _ in query_log}
     assert len(threads) == 1 and threading.get_ident() not in threads
     assert any('"auth_user"' in sql for _, sql in query_log)
+
+
+def test_a_denied_composition_looks_the_user_up_once(companies, query_log):
+    """The side that denied gives the message; it is not asked again (a second user lookup)."""
+    user = user_with("view_company")
+    audit = HasScopes("business.companies.audit.any")
+    client = client_for(DjangoModelPermissions & audit, scopes=DJANGO_SCOPES)
+    client.authenticate([], tenant="t1", user=str(user.pk))
+    query_log.clear()
+    response = client.get("/companies")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "One of these scopes is needed: business.companies.audit.any."}
+    assert sum('FROM "auth_user"' in sql for _, sql in query_log) == 1

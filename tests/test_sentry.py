@@ -11,6 +11,7 @@ from pathlib import Path
 
 import anyio.to_thread
 import pytest
+from django.db import OperationalError
 from fastapi import FastAPI
 
 import djfapi
@@ -26,7 +27,7 @@ try:
     from sentry_sdk.transport import Transport
 
     import djfapi.integrations.sentry
-    from djfapi.integrations.sentry import scrub_event
+    from djfapi.integrations.sentry import DjfapiIntegration, scrub_event
 except ImportError:
     pytest.skip("needs the sentry extra: pip install 'djfapi[sentry]'", allow_module_level=True)
 
@@ -68,12 +69,14 @@ class FailingCompanyViewSet(secured.CompanyViewSet):
         raise RuntimeError("the ledger is on fire")
 
 
-def build_app() -> FastAPI:
+def build_app(*, sentry: bool = True) -> FastAPI:
     router = Router()
     router.register("companies", FailingCompanyViewSet)
     router.register("departments", secured.DepartmentViewSet, parent=FailingCompanyViewSet)
     app = FastAPI()
     djfapi.install(app)
+    if sentry:
+        djfapi.integrations.sentry.install(app)
     app.include_router(router, prefix="/api")
     return app
 
@@ -156,6 +159,50 @@ def test_an_unhandled_error_is_reported_once_with_its_route_action_viewset_and_c
     }
 
 
+def test_only_the_app_sentry_is_installed_on_is_reported(start_sentry, company):
+    transport = start_sentry()
+    reported, other = client_for(build_app()), client_for(build_app(sentry=False))
+    responses = [
+        other.post(FAILING.format(company.id)),
+        reported.post(FAILING.format(company.id)),
+        other.get(f"/api/companies/{company.id}"),
+        other.get("/api/companies/999999"),
+        reported.get(f"/api/companies/{company.id}"),
+    ]
+    assert [response.status_code for response in responses] == [500, 500, 200, 404, 200]
+    assert ["X-Flow-ID" in response.headers for response in responses] == [False, True, False, False, True]
+    [event] = transport.errors
+    assert event["tags"]["djfapi.route"] == "companies-explode"
+    assert event["contexts"]["trace"]["trace_id"] == trace_id(responses[1])
+    assert [t["contexts"]["trace"]["trace_id"] for t in transport.transactions] == [
+        trace_id(responses[1]), trace_id(responses[4])]
+
+
+def test_installing_on_an_app_that_serves_already_is_refused():
+    app = build_app(sentry=False)
+    assert client_for(app).get("/api/companies").status_code == 200
+    with pytest.raises(ImproperlyConfigured, match="before its first request"):
+        djfapi.integrations.sentry.install(app)
+
+
+def test_a_5xx_http_error_is_reported_as_handled(start_sentry, company, monkeypatch):
+    """djfapi's 503 when the database is unavailable, as sentry-sdk's Starlette integration did."""
+    transport = start_sentry()
+    monkeypatch.setattr(models.Company.objects, "get_queryset", fail_with_database_down)
+    response = client_for(build_app()).get("/api/companies")
+    assert response.status_code == 503 and response.headers["X-Flow-ID"]
+    [event] = transport.errors
+    cause, exception = event["exception"]["values"]
+    assert cause["value"] == "the database is down"
+    assert (exception["value"], exception["mechanism"]["handled"]) == (
+        "The database is unavailable; try again shortly.", True)
+    assert event["tags"]["djfapi.route"] == "companies-list"
+
+
+def fail_with_database_down():
+    raise OperationalError("the database is down")
+
+
 def test_each_request_has_its_own_route_and_caller(start_sentry, company):
     transport = start_sentry()
     app = build_app()
@@ -203,8 +250,9 @@ def test_no_token_or_authorization_header_reaches_sentry(start_sentry, company, 
 
 
 def test_without_djfapis_scrubbing_sentry_sends_the_token(start_sentry, company):
-    """Why the scrubbing is there: sentry-sdk alone sends it in the frames' variables."""
-    transport = start_sentry(plain=True)
+    """Why the scrubbing is there: sentry-sdk, without scrub_event as its hooks, sends it in
+    the frames' variables."""
+    transport = start_sentry(plain=True, integrations=[DjfapiIntegration()])
     client = client_for(build_app())
     client.post(FAILING.format(company.id))
     assert client.headers["Authorization"].removeprefix("Bearer ").encode() in transport.sent_bytes

@@ -1,10 +1,14 @@
 """djfapi.testing: tokens, an authenticating client, and requests that see the test's own
 transaction (pytest-django's `db` fixture and django.test.TestCase)."""
 
+import threading
+
 import pytest
+from django.db import connections
 from django.test import TestCase
 
-from djfapi.testing import Client, make_token
+from djfapi import request_signalling
+from djfapi.testing import Client, make_token, shared_test_connections
 from tests.testapp import models, secured
 from tests.testapp.factories import CompanyFactory
 
@@ -33,6 +37,24 @@ def test_without_sharing_the_api_cannot_see_the_tests_data(db, secured_app):
     CompanyFactory(tenant_id="t1")
     client = Client(secured_app, share_connections=False).authenticate(READ_AND_CREATE, tenant="t1")
     assert client.get("/api/companies").json()["total"] == 0  # fastapi#2075
+
+
+def test_other_threads_use_the_tests_connections_only_for_their_orm_work():
+    """What runs inside request_signalling() (a request's hop) uses them; the thread then gets
+    its own back, as Django's live server threads take the test's over."""
+    seen = {}
+
+    def hop():
+        with request_signalling():
+            seen["inside"] = connections["default"]
+        seen["after"] = connections["default"]
+
+    with shared_test_connections():
+        thread = threading.Thread(target=hop)
+        thread.start()
+        thread.join()
+    assert seen["inside"] is connections["default"]
+    assert seen["after"] is not connections["default"]
 
 
 def test_the_previous_tests_were_rolled_back():

@@ -5,11 +5,15 @@
     import djfapi.integrations.sentry
 
     djfapi.integrations.sentry.init(dsn=os.environ["SENTRY_DSN"], traces_sample_rate=0.2)
-    app = FastAPI()          # after init, so sentry-sdk instruments the app's routes
+    app = FastAPI()
+    djfapi.install(app)
+    djfapi.integrations.sentry.install(app)   # only this app's requests are reported
 
-:func:`init` is ``sentry_sdk.init`` with sentry-sdk's own Starlette, FastAPI and (automatic)
-Django integrations — one transaction a request, incoming traces continued, the ORM's queries
-as spans of the request, even from the threadpool — plus :class:`DjfapiIntegration`:
+:func:`init` is ``sentry_sdk.init`` with :class:`DjfapiIntegration` and sentry-sdk's (automatic)
+Django integration — the ORM's queries as spans of the request, even from the threadpool.
+:func:`install` reports one app's requests, as sentry-sdk's Starlette integration does — one
+transaction a request, named by its route, incoming traces continued, 5xx answers reported —
+and adds djfapi's:
 
 - an unhandled error is reported once — by djfapi's 500 (:class:`djfapi.exceptions.ServerErrors`,
   which ``djfapi.install(app)`` adds), else by sentry-sdk's ASGI middleware — tagged
@@ -22,22 +26,34 @@ as spans of the request, even from the threadpool — plus :class:`DjfapiIntegra
   Authorization, Proxy-Authorization or Cookie header, and no bearer credentials, JWT or
   ``Access`` claims anywhere (stack frames' variables, breadcrumbs, messages).
 
+Other apps in the process send nothing: sentry-sdk's own Starlette and FastAPI integrations,
+which instrument every app, are left off unless you pass them in ``integrations``.
+
 Importing this module without sentry-sdk raises ``ImproperlyConfigured``; djfapi itself never
 imports it.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from djfapi import endpoints, exceptions
-from djfapi.exceptions import ImproperlyConfigured
+from fastapi import FastAPI, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope
+
+from djfapi.endpoints import call_observers
+from djfapi.exceptions import ImproperlyConfigured, server_error_observers
 
 try:
     import sentry_sdk
+    from sentry_sdk.consts import ClientConstructor
     from sentry_sdk.integrations import Integration
+    from sentry_sdk.integrations.asgi import SentryAsgiMiddleware
     from sentry_sdk.integrations.fastapi import FastApiIntegration
     from sentry_sdk.integrations.logging import ignore_logger
     from sentry_sdk.integrations.starlette import StarletteIntegration
@@ -48,12 +64,12 @@ except ImportError:  # pragma: no cover - exercised in a subprocess by the tests
     ) from None
 
 if TYPE_CHECKING:
-    from djfapi.endpoints import Call
-    from djfapi.routers import BoundRoute
+    from djfapi.dispatch import Call
 
-__all__ = ["DjfapiIntegration", "init", "scrub_event"]
+__all__ = ["DjfapiIntegration", "init", "install", "scrub_event"]
 
 Event = dict[str, Any]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 REDACTED = "[Filtered]"
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
@@ -65,16 +81,23 @@ SECRETS = re.compile(
 # An Access in a frame's variables is its repr: the claims, up to ", granted=" or the cut.
 CLAIMS = re.compile(r"(?<=\bAccess\(token=)\{.*?(?:\}(?=, granted=)|$)", re.DOTALL)
 SCRUBBED_HOOKS = ("before_send", "before_send_transaction")
+# sentry-sdk's integrations that instrument every Starlette app of the process; install(app)
+# instruments one app the same way instead.
+PROCESS_WIDE = (StarletteIntegration, FastApiIntegration)
+
+# True while a request of an app install() was called on is served: djfapi's observers are
+# process-wide lists, and report only for those apps.
+in_installed_app: ContextVar[bool] = ContextVar("djfapi_sentry_in_installed_app", default=False)
 
 
 def init(dsn: str | None = None, *, trace_header: str | None = "X-Flow-ID", **options: Any) -> None:
     """``sentry_sdk.init(dsn=dsn, **options)``, set up for djfapi as the module docstring says.
 
-    ``integrations`` you pass are kept; sentry-sdk's Starlette and FastAPI integrations and
-    ``DjfapiIntegration(trace_header=trace_header)`` are added unless you pass your own
-    (``trace_header=None``: no trace header). Your ``before_send``, ``before_send_transaction``
-    and ``before_send_log`` get the event already scrubbed. Call it before the FastAPI app is
-    built.
+    ``integrations`` you pass are kept; ``DjfapiIntegration(trace_header=trace_header)`` is
+    added unless you pass your own (``trace_header=None``: no trace header). sentry-sdk's
+    Starlette and FastAPI integrations are disabled unless you pass one of them (then they
+    report every app of the process). Your ``before_send``, ``before_send_transaction`` and
+    ``before_send_log`` get the event already scrubbed. Then :func:`install` it on your app.
     """
     if trace_header is not None and not re.fullmatch(r"[A-Za-z0-9-]+", trace_header):
         raise ImproperlyConfigured(
@@ -83,19 +106,88 @@ def init(dsn: str | None = None, *, trace_header: str | None = "X-Flow-ID", **op
         )
     given = list(options.pop("integrations", None) or ())
     taken = {integration.identifier for integration in given}
-    ours = [StarletteIntegration(), FastApiIntegration(), DjfapiIntegration(trace_header=trace_header)]
+    if DjfapiIntegration.identifier not in taken:
+        given.append(DjfapiIntegration(trace_header=trace_header))
+    # sentry-sdk < 2.11 has no disabled_integrations: there its automatic Starlette
+    # integration reports every app, as it would without djfapi.
+    if not taken & {cls.identifier for cls in PROCESS_WIDE} and can_disable_integrations():
+        options["disabled_integrations"] = [*(options.get("disabled_integrations") or ()), *PROCESS_WIDE]
     hooks = (*SCRUBBED_HOOKS, "before_send_log") if options.get("enable_logs") else SCRUBBED_HOOKS
     for hook in hooks:
         options[hook] = scrubbing(options.get(hook))
-    sentry_sdk.init(
-        dsn=dsn,
-        integrations=[*given, *(integration for integration in ours if integration.identifier not in taken)],
-        **options,
-    )
+    sentry_sdk.init(dsn=dsn, integrations=given, **options)
+
+
+def can_disable_integrations() -> bool:
+    """Whether this sentry-sdk has the ``disabled_integrations`` option."""
+    return "disabled_integrations" in inspect.signature(ClientConstructor.__init__).parameters
+
+
+def install(app: FastAPI) -> None:
+    """Report ``app``'s requests to Sentry, as the module docstring says; other apps are left
+    alone. Call it before the app serves its first request, after :func:`init` or not.
+
+    Around the app's whole middleware stack, not as a middleware: Starlette answers 500s from
+    outside every middleware, and those responses need the trace header most.
+    """
+    if app.middleware_stack is not None:
+        raise ImproperlyConfigured(
+            f"djfapi.integrations.sentry.install({type(app).__name__}): the app has served "
+            "requests already; install Sentry on it at startup, before its first request."
+        )
+    build = app.build_middleware_stack
+
+    def build_middleware_stack() -> ASGIApp:
+        report_http_server_errors(app)
+        return ReportedApp(build())
+
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
+
+
+class ReportedApp:
+    """ASGI: ``app`` inside sentry-sdk's ASGI middleware (set up as sentry-sdk's Starlette
+    integration sets it up for every app), with the trace header; plain when Sentry is off."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.instrumented = SentryAsgiMiddleware(
+            app, transaction_style="url", mechanism_type=StarletteIntegration.identifier)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        integration = sentry_sdk.get_client().get_integration(DjfapiIntegration)
+        if integration is None:
+            return await self.app(scope, receive, send)
+        if integration.trace_header is not None and scope["type"] == "http":
+            send = trace_header_sender(send, integration.trace_header)
+        entered = in_installed_app.set(True)
+        try:
+            await self.instrumented(scope, receive, send)
+        finally:
+            in_installed_app.reset(entered)
+
+
+def report_http_server_errors(app: FastAPI) -> None:
+    """Have ``app``'s answer to an ``HTTPException`` report a 5xx one (djfapi's 503 when the
+    database is unavailable) as handled, as sentry-sdk's Starlette integration does."""
+    handler = app.exception_handlers.get(HTTPException)
+    if handler is None:  # pragma: no cover - FastAPI always has one
+        return
+
+    async def reporting(request: Request, exc: Exception) -> Response:
+        # With sentry-sdk's own Starlette integration also on, its dedupe drops the second report.
+        if in_installed_app.get() and isinstance(exc, HTTPException) and exc.status_code >= 500:
+            capture(exc, handled=True)
+        if inspect.iscoroutinefunction(handler):
+            return await handler(request, exc)  # type: ignore[no-any-return]
+        response = await run_in_threadpool(handler, request, exc)  # as Starlette runs sync ones
+        return await response if inspect.isawaitable(response) else response
+
+    app.exception_handlers[HTTPException] = reporting
 
 
 class DjfapiIntegration(Integration):
-    """Tags each request's scope with its route and caller, and adds the trace header.
+    """Tags each request's scope with its route and caller, and adds the trace header, in the
+    apps :func:`install` was called on.
 
     :func:`init` adds it; with ``sentry_sdk.init`` of your own, pass it in ``integrations`` and
     ``before_send=scrub_event, before_send_transaction=scrub_event``.
@@ -108,9 +200,8 @@ class DjfapiIntegration(Integration):
 
     @staticmethod
     def setup_once() -> None:
-        endpoints.call_observers.append(observe_call)
-        exceptions.server_error_observers.append(report_server_error)
-        patch_starlette()
+        call_observers.append(observe_call)
+        server_error_observers.append(report_server_error)
         # djfapi.install(app)'s 500 logs the error it answers, and report_server_error reports
         # it; the log line would report it a second time.
         ignore_logger("djfapi")
@@ -119,12 +210,12 @@ class DjfapiIntegration(Integration):
 # -- the request's scope ---------------------------------------------------------------------
 
 def observe_call(call: Call) -> None:
-    """Put ``call``'s route and caller on the request's scope; nothing when Sentry is off."""
-    if sentry_sdk.get_client().get_integration(DjfapiIntegration) is None:
+    """Put ``call``'s route and caller on the request's scope, in an installed app."""
+    if not in_installed_app.get():
         return
     with capture_internal_exceptions():
         scope = sentry_sdk.Scope.get_isolation_scope()  # sentry_sdk.get_isolation_scope() is newer
-        for name, value in route_tags(call.route).items():
+        for name, value in route_tags(call).items():
             scope.set_tag(name, value)
         scope.set_context("djfapi", route_context(call))
         user_id = getattr(call.access, "user_id", None)
@@ -135,8 +226,9 @@ def observe_call(call: Call) -> None:
             scope.set_tag("tenant", str(tenant_id))
 
 
-def route_tags(route: BoundRoute) -> dict[str, str]:
-    """The searchable tags of ``route``: its name, action and viewset."""
+def route_tags(call: Call) -> dict[str, str]:
+    """The searchable tags of ``call``'s route: its name, action and viewset."""
+    route = call.route
     viewset = route.registration.viewset
     return {
         "djfapi.route": route.name,
@@ -150,7 +242,7 @@ def route_context(call: Call) -> dict[str, Any]:
     route = call.route
     scope = getattr(call.access, "scope", None)
     return {
-        **{key.removeprefix("djfapi."): value for key, value in route_tags(route).items()},
+        **{key.removeprefix("djfapi."): value for key, value in route_tags(call).items()},
         "path": route.path,  # below the router's mount point; the transaction has the full one
         "operation_id": route.operation_id,
         "granted_by": str(scope) if scope is not None else None,
@@ -158,42 +250,25 @@ def route_context(call: Call) -> dict[str, Any]:
 
 
 def report_server_error(exc: Exception) -> None:
-    """Report ``exc``, which djfapi answered with a 500, as unhandled, with the request's scope.
+    """Report ``exc``, which djfapi answered with a 500, as unhandled, in an installed app.
 
-    For any active client, not only one with this integration: ``ignore_logger("djfapi")`` is
-    for the whole process, so the log line no longer reports it for anyone.
+    In other apps nothing reports it: ``ignore_logger("djfapi")`` is for the whole process.
     """
+    if in_installed_app.get():
+        capture(exc, handled=False)
+
+
+def capture(exc: Exception, *, handled: bool) -> None:
+    """Report ``exc`` with the request's scope, when a Sentry client is active."""
     client = sentry_sdk.get_client()
     if not client.is_active():
         return
     event, hint = event_from_exception(exc, client_options=client.options,
-                                       mechanism={"type": DjfapiIntegration.identifier, "handled": False})
+                                       mechanism={"type": DjfapiIntegration.identifier, "handled": handled})
     sentry_sdk.capture_event(event, hint=hint)
 
 
 # -- the trace header ------------------------------------------------------------------------
-
-def patch_starlette() -> None:
-    """Wrap every Starlette (FastAPI) app so its responses carry the trace header.
-
-    At the app, not as a middleware: Starlette answers 500s from outside every middleware,
-    and those responses need the header most.
-    """
-    from starlette.applications import Starlette
-
-    original: Callable[..., Awaitable[None]] = Starlette.__call__
-
-    async def __call__(self: Starlette, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
-        integration = sentry_sdk.get_client().get_integration(DjfapiIntegration)
-        if integration is None or integration.trace_header is None or scope["type"] != "http":
-            return await original(self, scope, receive, send)
-        return await original(self, scope, receive, trace_header_sender(send, integration.trace_header))
-
-    Starlette.__call__ = __call__  # type: ignore[method-assign]
-
-
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
 
 def trace_header_sender(send: Send, header: str) -> Send:
     """``send``, adding ``header: <traceparent>`` to the response's start unless it has one."""

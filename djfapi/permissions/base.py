@@ -51,13 +51,13 @@ class _Composable(type):
     """Lets permission *classes* be composed: ``IsOwner | IsStaff``."""
 
     def __and__(cls, other: Any) -> BasePermission:
-        return as_permission(cls) & other  # type: ignore[arg-type]
+        return _instance(cls).__and__(other)  # `&` with an Any operand would be Any
 
-    def __or__(cls, other: Any) -> BasePermission:  # type: ignore[override]
-        return as_permission(cls) | other  # type: ignore[arg-type]
+    def __or__(cls, other: Any) -> BasePermission:  # type: ignore[override]  # type.__or__ makes unions
+        return _instance(cls).__or__(other)
 
     def __invert__(cls) -> BasePermission:
-        return ~as_permission(cls)  # type: ignore[arg-type]
+        return ~_instance(cls)
 
 
 class BasePermission(metaclass=_Composable):
@@ -82,6 +82,12 @@ class BasePermission(metaclass=_Composable):
         None by default."""
         return None
 
+    def denial(self, viewset: ViewSetLike, obj: Any = None) -> str | None:
+        """None when ``has_permission`` (``has_object_permission`` with ``obj``) grants the
+        call, else what the caller is told; the viewset asks this, checking each hook once."""
+        granted = self.has_permission(viewset) if obj is None else self.has_object_permission(viewset, obj)
+        return None if granted else self.denial_message(viewset, obj)
+
     def __and__(self, other: Any) -> BasePermission:
         return _And(self, as_permission(other))
 
@@ -93,6 +99,13 @@ class BasePermission(metaclass=_Composable):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _instance(cls: _Composable) -> BasePermission:
+    """An instance of a permission class (the metaclass only makes BasePermission classes)."""
+    permission = cls()
+    assert isinstance(permission, BasePermission)
+    return permission
 
 
 def as_permission(value: BasePermission | type[BasePermission]) -> BasePermission:
@@ -114,6 +127,11 @@ class _And(BasePermission):
                    else self.first.has_object_permission(viewset, obj))
         return (self.second if granted else self.first).denial_message(viewset, obj)
 
+    def denial(self, viewset: ViewSetLike, obj: Any = None) -> str | None:
+        """The denial of the first side, else of the second: each side is checked once."""
+        first = self.first.denial(viewset, obj)
+        return first if first is not None else self.second.denial(viewset, obj)
+
     def has_permission(self, viewset: ViewSetLike) -> bool:
         return self.first.has_permission(viewset) and self.second.has_permission(viewset)
 
@@ -132,6 +150,19 @@ class _And(BasePermission):
 class _Or(_And):
     def denial_message(self, viewset: ViewSetLike, obj: Any = None) -> str:
         return self.first.denial_message(viewset, obj)
+
+    def denial(self, viewset: ViewSetLike, obj: Any = None) -> str | None:
+        """None when a side grants, else the first side's denial: each side is checked once."""
+        first = self._side_denial(self.first, viewset, obj)
+        if first is None or self._side_denial(self.second, viewset, obj) is None:
+            return None
+        return first
+
+    @staticmethod
+    def _side_denial(side: BasePermission, viewset: ViewSetLike, obj: Any) -> str | None:
+        # As in DRF: the object check of a side counts only where that side granted the call.
+        denied = side.denial(viewset)
+        return denied if denied is not None or obj is None else side.denial(viewset, obj)
 
     def has_permission(self, viewset: ViewSetLike) -> bool:
         return self.first.has_permission(viewset) or self.second.has_permission(viewset)

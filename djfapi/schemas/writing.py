@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import ForeignObjectRel, UniqueConstraint
 from pydantic import BaseModel
 
-from djfapi.exceptions import ImproperlyConfigured, InvalidBody
+from djfapi.exceptions import ImproperlyConfigured, InvalidInput
 from djfapi.meta import concrete_field, many_to_many, reverse_relation
 from djfapi.schemas.fields import field_options, orm_name
 from djfapi.schemas.saving import fits_a_column, loaded_rows, lock, save_changes
@@ -145,7 +145,7 @@ class OrmWriter:
                                "msg": f"No {related._meta.verbose_name} with id {value}."})
             setattr(instance, field.attname, value)
         if errors:
-            raise InvalidBody(errors)
+            raise InvalidInput(errors)
 
     def _visible(self, field: models.Field[Any, Any], related: type[models.Model], value: Any) -> bool:
         if not fits_a_column(value):
@@ -182,11 +182,11 @@ class OrmWriter:
         for index, item in enumerate(items):
             pk = getattr(item, pk_name, None) if pk_name in type(item).model_fields else None
             if pk is not None and pk not in existing:
-                raise InvalidBody.at((*loc, index, pk_name), f"No {child_model._meta.verbose_name} "
-                                     f"with id {pk} here.", "reference")
+                raise InvalidInput.at((*loc, index, pk_name), f"No {child_model._meta.verbose_name} "
+                                      f"with id {pk} here.", "reference")
             if pk is not None and pk in kept:
-                raise InvalidBody.at((*loc, index, pk_name), f"{child_model._meta.verbose_name} {pk} is "
-                                     "in this list twice.", "duplicate")
+                raise InvalidInput.at((*loc, index, pk_name), f"{child_model._meta.verbose_name} {pk} is "
+                                      "in this list twice.", "duplicate")
             child = existing[pk] if pk is not None else child_model()
             kept.add(pk)
             self.assign(item, child, exclude=rows.server_owned(child), loc=(*loc, index))
@@ -203,8 +203,8 @@ class OrmWriter:
                     .values_list("pk", flat=True))
         missing = [value for value in ids if value not in found]
         if missing:
-            raise InvalidBody.at(loc, f"No {field.related_model._meta.verbose_name} with id "
-                                 f"{', '.join(map(str, missing))}.", "reference")
+            raise InvalidInput.at(loc, f"No {field.related_model._meta.verbose_name} with id "
+                                  f"{', '.join(map(str, missing))}.", "reference")
         getattr(instance, field.name).set(ids)
 
     def validate(self, instance: models.Model, *, loc: Loc = ("body",), hidden: Collection[str] = ()) -> None:
@@ -215,18 +215,18 @@ class OrmWriter:
         try:  # ForeignKeys are checked by assign() against what the caller may see
             instance.full_clean(exclude=relations, validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
-            raise InvalidBody(_errors(instance, exc, loc)) from exc
+            raise InvalidInput(_errors(instance, exc, loc)) from exc
         try:
             instance.validate_unique()
         except ValidationError as exc:
-            raise InvalidBody(_errors(instance, exc, loc, "unique", hidden), status_code=409) from exc
+            raise InvalidInput(_errors(instance, exc, loc, "unique", hidden), status_code=409) from exc
         for constraint in instance._meta.constraints:
             try:
                 constraint.validate(type(instance), instance)
             except ValidationError as exc:
                 unique = isinstance(constraint, UniqueConstraint)
-                raise InvalidBody(_errors(instance, exc, loc, "unique" if unique else None, hidden),
-                                  status_code=409 if unique else 422) from exc
+                raise InvalidInput(_errors(instance, exc, loc, "unique" if unique else None, hidden),
+                                   status_code=409 if unique else 422) from exc
 
 
 @dataclass

@@ -227,14 +227,14 @@ class GenericViewSet(DeclaredViewSet):
     def check_permissions(self) -> None:
         """Raise PermissionDenied (403) unless every permission grants the call."""
         for permission in self.get_permissions():
-            if not permission.has_permission(self):
-                self.permission_denied(permission.denial_message(self))
+            if (message := permission.denial(self)) is not None:
+                self.permission_denied(message)
 
     def check_object_permissions(self, obj: Any) -> None:
         """Raise PermissionDenied (403) unless every permission grants the call on ``obj``."""
         for permission in self.get_permissions():
-            if not permission.has_object_permission(self, obj):
-                self.permission_denied(permission.denial_message(self, obj))
+            if (message := permission.denial(self, obj)) is not None:
+                self.permission_denied(message)
 
     def permission_denied(self, message: str) -> None:
         """Deny the call (403) with ``message``."""
