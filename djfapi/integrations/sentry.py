@@ -51,7 +51,6 @@ from djfapi.exceptions import ImproperlyConfigured, server_error_observers
 
 try:
     import sentry_sdk
-    from sentry_sdk.consts import ClientConstructor
     from sentry_sdk.integrations import Integration
     from sentry_sdk.integrations.asgi import SentryAsgiMiddleware
     from sentry_sdk.integrations.fastapi import FastApiIntegration
@@ -108,19 +107,12 @@ def init(dsn: str | None = None, *, trace_header: str | None = "X-Flow-ID", **op
     taken = {integration.identifier for integration in given}
     if DjfapiIntegration.identifier not in taken:
         given.append(DjfapiIntegration(trace_header=trace_header))
-    # sentry-sdk < 2.11 has no disabled_integrations: there its automatic Starlette
-    # integration reports every app, as it would without djfapi.
-    if not taken & {cls.identifier for cls in PROCESS_WIDE} and can_disable_integrations():
+    if not taken & {cls.identifier for cls in PROCESS_WIDE}:  # (the sentry extra needs 2.11)
         options["disabled_integrations"] = [*(options.get("disabled_integrations") or ()), *PROCESS_WIDE]
     hooks = (*SCRUBBED_HOOKS, "before_send_log") if options.get("enable_logs") else SCRUBBED_HOOKS
     for hook in hooks:
         options[hook] = scrubbing(options.get(hook))
     sentry_sdk.init(dsn=dsn, integrations=given, **options)
-
-
-def can_disable_integrations() -> bool:
-    """Whether this sentry-sdk has the ``disabled_integrations`` option."""
-    return "disabled_integrations" in inspect.signature(ClientConstructor.__init__).parameters
 
 
 def install(app: FastAPI) -> None:
