@@ -142,7 +142,7 @@ def listed(registration: Registration, call: Call) -> QuerySet[Any]:
     model = registration.viewset.get_model()
     try:
         access = granted(call, registration, call.access_for(registration), required,
-                         registration.checks_token_scopes, str)
+                         registration.checks_scopes, str)
         viewset = make_viewset(registration, "list", call, access, nested_action=call.route.action,
                                required_scopes=required)
         viewset.check_permissions()

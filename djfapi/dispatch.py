@@ -32,9 +32,12 @@ def target_viewset(call: Call, action: str | None = None) -> GenericViewSet:
     default), the caller's access as that action sees it."""
     route, registration = call.route, call.route.registration
     scopes = route.required_scopes if action is None else registration.granting[action]
-    access = call.access
-    if action is not None or registration.scope_source is not None:  # as this action sees it
-        access = granted(call, registration, access, scopes, False, str)
+    access, source = call.access, registration.scope_source
+    if action is not None or source is not None:  # as this action sees it
+        # The route's own action: with a scope source the token's scopes were not checked on
+        # the event loop; what the source grants is, here.
+        checked = action is None and source is not None and registration.checks_scopes
+        access = granted(call, registration, access, scopes, checked, lambda: source.message if source else "")
     return make_viewset(registration, action or route.action, call, access, required_scopes=scopes,
                         nesting=RegisteredNesting(registration, call))
 

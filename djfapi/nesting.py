@@ -83,7 +83,7 @@ class ChildRows:
                                        f"the route of {self.noun} has no {action}.")
             required = registration.granting[action]
             access = self.access if registration.security is not None else None
-            access = granted(self.call, registration, access, required, registration.checks_token_scopes,
+            access = granted(self.call, registration, access, required, registration.checks_scopes,
                              lambda: self.denial(action, required))
             self.check_parent(action, required)
             viewset = make_viewset(registration, action, self.call, access, required_scopes=required,
@@ -100,7 +100,7 @@ class ChildRows:
         link = self.registration.parent
         assert link is not None
         retrieve = link.granting["retrieve"]
-        checked = self.registration.check_parent_scopes and link.checks_token_scopes
+        checked = self.registration.check_parent_scopes and link.checks_scopes
         noun = link.viewset.get_model()._meta.verbose_name
         granted(self.call, link, self.call.access_for(link), retrieve, checked,
                 lambda: f"{self.doing(action)} through this body needs reading the {noun}: "

@@ -108,14 +108,19 @@ class Registration:
     @functools.cached_property
     def scope_source(self) -> ScopeSource | None:
         """Where the caller's scopes come from when not from the token (``DjangoModelPermissions``
-        looks them up in Django); see :meth:`GenericViewSet.declared_scope_source`."""
-        return self.viewset.declared_scope_source()
+        looks them up in Django); see :meth:`GenericViewSet.declared_scope_source`. Scopes
+        inherited from a parent come from where the parent's do."""
+        own = self.viewset.declared_scope_source()
+        if own is None and self.scopes_from is not None:
+            return self.scopes_from.scope_source
+        return own
 
     @property
-    def checks_token_scopes(self) -> bool:
-        """Whether the token's own scopes are checked: scopes are declared, there is a token,
-        and no scope source replaces what it grants."""
-        return self.scopes is not None and self.security is not None and self.scope_source is None
+    def checks_scopes(self) -> bool:
+        """Whether a caller must hold one of an action's scopes: scopes are declared and there
+        is a token. Its own scopes are checked on the event loop; what a scope source grants,
+        in the request's hop."""
+        return self.scopes is not None and self.security is not None
 
     @functools.cached_property
     def tenancy_applies(self) -> bool:
@@ -233,7 +238,7 @@ class BoundRoute:
         for link in self.registration.chain[:-1]:
             scopes = link.granting["retrieve"]
             inherited = granting if link is origin and granting and granting != scopes else None
-            ancestors.append(Ancestor(link, scopes, checks_scopes=not opted_out and link.checks_token_scopes,
+            ancestors.append(Ancestor(link, scopes, checks_scopes=not opted_out and link.checks_scopes,
                                       inherited_scopes=inherited))
         return tuple(ancestors)
 

@@ -117,3 +117,33 @@ def test_a_denied_composition_looks_the_user_up_once(companies, query_log):
     assert response.status_code == 403
     assert response.json() == {"detail": "One of these scopes is needed: business.companies.audit.any."}
     assert sum('FROM "auth_user"' in sql for _, sql in query_log) == 1
+
+
+def test_a_child_inheriting_scopes_checks_the_django_permissions_too(companies):
+    """Departments inherit the company viewset's scopes, so their scopes come from where the
+    company's do: the user's Django permissions, not the token's own claims."""
+    from tests.testapp.models import Department
+
+    reader = user_with("view_company")
+    client = client_for(DjangoModelPermissions, scopes=DJANGO_SCOPES)
+    client.authenticate(["testapp.company.update.any"], tenant="t1", user=str(reader.pk))  # claims a write
+    path = f"/companies/{companies.id}/departments"
+    refused = client.post(path, json={"name": "escalated"})
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "Your account's permissions do not allow this action."}
+    assert not Department.objects.exists()
+    assert client.get(path).status_code == 200  # reading is what the user may do
+
+    writer = User.objects.create(username="carol")
+    writer.user_permissions.add(*Permission.objects.filter(codename__in=["view_company", "change_company"]))
+    client.authenticate([], tenant="t1", user=str(writer.pk))  # the token holds no scopes at all
+    assert client.post(path, json={"name": "Sales"}).status_code == 201
+    assert [d["name"] for d in client.get(path).json()["items"]] == ["Sales"]
+
+
+@pytest.mark.parametrize("sub", [" {pk}", "0{pk}", "+{pk}", "{pk}\n", "{pk}.0"])
+def test_a_sub_names_a_user_only_as_its_pk_is_written(companies, sub):
+    user = user_with("view_company")
+    client = client_for(DjangoModelPermissions, scopes=DJANGO_SCOPES)
+    client.authenticate([], tenant="t1", user=sub.format(pk=user.pk))
+    assert client.get("/companies").status_code == 403

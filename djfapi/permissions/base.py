@@ -41,7 +41,10 @@ class ViewSetLike(Protocol):
 class ScopeSource(Protocol):
     """Where a caller's scopes come from when the token's own are not what counts. The route
     then does not check the token's scopes; inside the request's ORM hop, ``self.access``
-    holds the scopes this returns instead (looked up once a request)."""
+    holds the scopes this returns instead (looked up once a request); a caller holding none of
+    an action's scopes is denied with ``message``."""
+
+    message: str
 
     def granted_scopes(self, access: Access) -> frozenset[str]:
         """The scopes the caller of ``access`` holds."""

@@ -77,9 +77,11 @@ class DjangoModelPermissions(BasePermission):
         return frozenset(scope for p in user.get_all_permissions() if (scope := permission_to_scope(p)))
 
     def get_user(self, user_id: str) -> Any:
-        """The Django user the token's ``sub`` names, or None."""
+        """The Django user the token's ``sub`` names, written as its pk is (``"10"``, not
+        ``" 10"`` or ``"010"``, which the pk field would also read as 10), or None."""
         model = get_user_model()
         try:
-            return model._default_manager.get(pk=user_id)
-        except (model.DoesNotExist, ValueError):
+            user = model._default_manager.get(pk=user_id)
+        except (model.DoesNotExist, ValueError, TypeError):
             return None
+        return user if str(user.pk) == user_id else None
