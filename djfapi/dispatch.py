@@ -37,7 +37,8 @@ def target_viewset(call: Call, action: str | None = None) -> GenericViewSet:
         # The route's own action: with a scope source the token's scopes were not checked on
         # the event loop; what the source grants is, here.
         checked = action is None and source is not None and registration.checks_scopes
-        access = granted(call, registration, access, scopes, checked, lambda: source.message if source else "")
+        message = source.message if source is not None else ""
+        access = granted(call, registration, access, scopes, checked, lambda: message)
     return make_viewset(registration, action or route.action, call, access, required_scopes=scopes,
                         nesting=RegisteredNesting(registration, call))
 
