@@ -18,40 +18,61 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.pagination import BasePagination
 from djfapi.routes import Answer
-from djfapi.schemas.fields import hidden_fields
+from djfapi.schemas.fields import field_scopes, hidden_fields, orm_name
 from djfapi.schemas.reading import prepare
+from djfapi.schemas.types import is_model, nested_model
 
 __all__ = ["Renderer", "adapter", "validate_body"]
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1024)  # bounded: a hook may make schemas per call
 def adapter(schema: Any) -> TypeAdapter[Any]:
     """The ``TypeAdapter`` of ``schema``, made once."""
     return TypeAdapter(schema)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1024)
 def page_schema(page: type[BasePagination], rows: Any) -> Any:
     """The list body of ``page`` around ``rows``, made once."""
     return page.response_schema(rows)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1024)
 def check_narrower(declared: Any, schema: Any, hook: str) -> None:
-    """ImproperlyConfigured unless ``schema`` is ``declared`` or a model whose fields are
-    among its fields: OpenAPI documents ``declared``, so a call may show less, never more."""
+    """ImproperlyConfigured unless ``schema`` is ``declared`` or narrower: a model whose fields
+    are among its fields, read from the same attributes, with the same scopes (or more), nested
+    models narrower in turn, and no computed field it has not. OpenAPI documents ``declared``,
+    so a call may show less, never more."""
     if schema == declared:  # unions made afresh (X | list[X]) are equal, not identical
         return
-    if not (isinstance(schema, type) and issubclass(schema, BaseModel)
-            and isinstance(declared, type) and issubclass(declared, BaseModel)):
+    if not (is_model(schema) and is_model(declared)):
         raise ImproperlyConfigured(f"{hook}() returned {schema!r}; return the declared schema "
                                    f"{declared!r} or a narrower pydantic model.")
-    extra = set(schema.model_fields) - set(declared.model_fields)
-    if extra:
+    wider = _wider(declared, schema)
+    if wider:
         raise ImproperlyConfigured(
             f"{hook}() returned {schema.__name__}, which has fields the declared "
-            f"{declared.__name__} has not: {sorted(extra)}. A call may use fewer fields, never "
+            f"{declared.__name__} has not: {wider}. A call may use fewer fields, never "
             f"more; declare them in Schemas(...) (or override {_DECLARING[hook]}).")
+
+
+def _wider(declared: type[BaseModel], schema: type[BaseModel], prefix: str = "") -> list[str]:
+    """What ``schema`` shows that ``declared`` does not, as dotted names."""
+    found = [f"{prefix}{name}" for name in schema.model_computed_fields
+             if name not in declared.model_computed_fields]
+    for name, info in schema.model_fields.items():
+        base = declared.model_fields.get(name)
+        base_scopes, scopes = (field_scopes(base) if base else None), field_scopes(info)
+        if base is None or orm_name(name, info) != orm_name(name, base) or (
+                base_scopes is not None and (scopes is None or not set(scopes) <= set(base_scopes))):
+            found.append(f"{prefix}{name}")
+            continue
+        inner, base_inner = nested_model(info.annotation), nested_model(base.annotation)
+        if inner is not None and (base_inner is None or inner[1] != base_inner[1]):
+            found.append(f"{prefix}{name}")
+        elif inner is not None and base_inner is not None and inner[0] is not base_inner[0]:
+            found.extend(_wider(base_inner[0], inner[0], f"{prefix}{name}."))
+    return found
 
 
 _DECLARING = {"get_schema": "declared_schema", "get_response_schema": "declared_response_schema"}
@@ -75,7 +96,7 @@ class Renderer:
             return self.answer.status_code, pydantic_core.to_json(result)
         found = adapter(schema)
         value = found.validate_python(prepare(schema, result), from_attributes=True, context=context)
-        return self.answer.status_code, found.dump_json(value, exclude=hidden_fields(schema, granted),
+        return self.answer.status_code, found.dump_json(value, exclude=hidden_fields(schema, granted, value),
                                                         context=context)
 
     def schema_for(self, result: Any, rows: Any) -> Any:

@@ -23,6 +23,7 @@ from djfapi.pagination import BasePagination
 from djfapi.permissions.access import SAFE_METHODS, Scopes
 from djfapi.permissions.base import ScopeSource
 from djfapi.permissions.jwt import JWTBearer
+from djfapi.schemas.fields import check_hideable, one_or_many
 from djfapi.schemas.types import nested_model
 from djfapi.viewsets.actions import (
     INSTANCE,
@@ -193,7 +194,7 @@ class Answer:
 
 
 def _answer(viewset: type[GenericViewSet], action: str, status_code: int,
-            signature: ActionSignature | None) -> Answer:
+            signature: ActionSignature | None = None) -> Answer:
     if signature is not None:
         if signature.response is INSTANCE:
             rows = viewset.declared_response_schema(action)
@@ -208,6 +209,14 @@ def _answer(viewset: type[GenericViewSet], action: str, status_code: int,
         page = viewset.declared_pagination_class()
         return Answer(status_code, page.response_schema(rows), rows=rows, page=page)
     return Answer(status_code, rows, rows=rows)
+
+
+def _checked(viewset: type[GenericViewSet], action: str, answer: Answer) -> Answer:
+    """``answer``, once its schema can leave out the fields a caller may not see."""
+    for schema in (answer.schema, answer.rows):
+        if schema is not None:
+            check_hideable(schema, f"{viewset.__name__}.{action}'s response")
+    return answer
 
 
 @dataclass(frozen=True)
@@ -257,7 +266,7 @@ class BoundRoute:
             bodies = [p.annotation for p in self.signature.parameters
                       if isinstance(p.annotation, type) and issubclass(p.annotation, BaseModel)]
             return body_shape(bodies[0], max_items=viewset.max_nested_items) if len(bodies) == 1 else None
-        schema = nested_model(self.body_schema)  # create_multi: X | list[X]
+        schema = nested_model(one_or_many(self.body_schema) or self.body_schema)  # create_multi: X | list[X]
         read = viewset.declared_response_schema("retrieve")
         return body_shape(schema[0], read, max_items=viewset.max_nested_items) if schema else None
 
@@ -302,7 +311,7 @@ def bind(registration: Registration, route: ModelRoute) -> BoundRoute:
     viewset = registration.viewset
     methods = (route.method,)
     return BoundRoute(registration, route.action, methods, route.detail,
-                      _answer(viewset, route.action, route.status_code, None),
+                      _checked(viewset, route.action, _answer(viewset, route.action, route.status_code)),
                       registration.required_scopes(route.action, methods=methods, detail=route.detail),
                       suffix=route.suffix)
 
@@ -312,7 +321,7 @@ def bind_extra(registration: Registration, extra: ExtraAction) -> list[BoundRout
     viewset = registration.viewset
     taken = RESERVED_PARAMETERS | set(registration.path_names(detail=extra.detail))
     signature = read_signature(viewset, extra, taken)
-    answer = _answer(viewset, extra.name, signature.status_code, signature)
+    answer = _checked(viewset, extra.name, _answer(viewset, extra.name, signature.status_code, signature))
     return [BoundRoute(registration, extra.name, (method,), extra.detail, answer,
                        registration.required_scopes(extra.name, methods=(method,), detail=extra.detail,
                                                     declared=extra.scopes),

@@ -41,3 +41,35 @@ def test_writing_a_scoped_field_without_the_scope_is_403(client):
 def test_openapi_shows_the_scopes_of_a_field(secured_app):
     schema = secured_app.openapi()["components"]["schemas"]["CompanyOut"]
     assert schema["properties"]["created_by"]["x-scopes"] == [AUDIT]
+
+
+def test_a_put_without_a_fields_scope_leaves_it_as_stored():
+    """PUT writes every field of the update schema; one the caller may not set keeps its value
+    instead of taking its default."""
+    from fastapi import FastAPI
+    from pydantic import BaseModel
+
+    from djfapi import Router, Schemas
+    from djfapi.schemas import Field
+    from tests.testapp import secured
+
+    class AuditedUpdate(BaseModel):
+        name: str
+        created_by: str = Field("", scopes=[AUDIT])
+
+    class AuditedCompanies(secured.CompanyViewSet):
+        schemas = Schemas(get=secured.CompanyOut, create=secured.CompanyIn, update=AuditedUpdate)
+
+    router = Router()
+    router.register("companies", AuditedCompanies)
+    app = FastAPI()
+    app.include_router(router)
+    company = CompanyFactory(tenant_id="t1", created_by="alice")
+    client = Client(app).authenticate([*READ, "business.companies.update.any"], tenant="t1")
+    assert client.put(f"/companies/{company.id}", json={"name": "Renamed"}).status_code == 200
+    company.refresh_from_db()
+    assert (company.name, company.created_by) == ("Renamed", "alice")
+    client.authenticate([*READ, "business.companies.update.any", AUDIT], tenant="t1")
+    assert client.put(f"/companies/{company.id}", json={"name": "Renamed"}).status_code == 200
+    company.refresh_from_db()
+    assert company.created_by == ""  # the auditor's PUT writes every field, defaults included

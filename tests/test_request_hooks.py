@@ -7,9 +7,18 @@ import logging
 
 import pytest
 from fastapi import FastAPI
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_serializer, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    computed_field,
+    field_serializer,
+    field_validator,
+)
 
 import djfapi
+import djfapi.schemas
 from djfapi import Router
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.testing import Client
@@ -190,3 +199,69 @@ def test_a_build_time_hook_written_as_an_instance_method_is_refused():
     message = "Instance.declared_response_schema must stay a classmethod"
     with pytest.raises(ImproperlyConfigured, match=message):
         Router().register("companies", Instance)
+
+
+class DepartmentName(BaseModel):
+    id: int
+    name: str
+
+
+class DepartmentWider(DepartmentName):
+    company_id: int
+
+
+class CompanyWithDepartments(BaseModel):
+    id: int
+    name: str
+    departments: list[DepartmentName] = []
+
+
+class RemappedName(BaseModel):
+    id: int
+    name: str = djfapi.schemas.Field(orm_field=Company.tenant_id)
+
+
+class WiderNested(BaseModel):
+    id: int
+    departments: list[DepartmentWider] = []
+
+
+class WithComputed(BaseModel):
+    id: int
+    name: str
+
+    @computed_field
+    def shout(self) -> str:
+        return self.name.upper()
+
+
+class AuditedName(BaseModel):
+    id: int
+    name: str = djfapi.schemas.Field(scopes=["business.companies.audit.any"])
+
+
+class UnscopedName(BaseModel):
+    id: int
+    name: str
+
+
+@pytest.mark.parametrize(("declared", "narrowed", "named"), [
+    (CompanyWithDepartments, RemappedName, "['name']"),
+    (CompanyWithDepartments, WiderNested, "['departments.company_id']"),
+    (CompanyWithDepartments, WithComputed, "['shout']"),
+    (AuditedName, UnscopedName, "['name']"),
+])
+def test_a_schema_that_only_looks_narrower_is_refused(caplog, declared, narrowed, named):
+    class Sneaky(api.CompanyViewSet):
+        schemas = djfapi.Schemas(get=declared)
+
+        def get_response_schema(self):
+            return narrowed
+
+    company = CompanyFactory(name="Acme", tenant_id="secret-tenant")
+    company.departments.create(name="Sales")
+    with caplog.at_level(logging.ERROR, logger="djfapi"):
+        response = client_for(Sneaky).get(f"/companies/{company.id}")
+    assert response.status_code == 500
+    assert "secret-tenant" not in response.text and "company_id" not in response.text
+    assert f"has fields the declared {declared.__name__} has not: {named}" in caplog.text

@@ -20,6 +20,8 @@ instance) or to write it (with the instance and the value).
 from __future__ import annotations
 
 import functools
+import types
+import typing
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,10 +30,11 @@ from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from pydantic.fields import FieldInfo
 
-from djfapi.schemas.types import nested_model
+from djfapi.exceptions import ImproperlyConfigured
+from djfapi.schemas.types import collection_item, is_model, nested_model, strip_annotated
 
-__all__ = ["Field", "FieldOptions", "field_options", "field_scopes", "hidden_fields",
-           "orm_name", "unpermitted_fields"]
+__all__ = ["Field", "FieldOptions", "check_hideable", "field_options", "field_scopes", "hidden_fields",
+           "one_or_many", "orm_name", "unpermitted_fields"]
 
 
 @dataclass(frozen=True)
@@ -92,16 +95,56 @@ def orm_name(name: str, info: FieldInfo) -> str:
 
 
 @functools.cache
-def _has_scoped_fields(schema: type[BaseModel]) -> bool:
-    for info in schema.model_fields.values():
-        nested = nested_model(info.annotation)
-        if field_scopes(info) is not None or (nested and _has_scoped_fields(nested[0])):
-            return True
-    return False
+def _has_scoped_fields(schema: type[BaseModel], seen: frozenset[type] = frozenset()) -> bool:
+    """Whether ``schema`` or a model anywhere in its fields' types declares scopes."""
+    if schema in seen:
+        return False
+    return any(field_scopes(info) is not None or mentions_scoped(info.annotation, seen | {schema})
+               for info in schema.model_fields.values())
 
 
-def hidden_fields(schema: Any, held: Collection[str]) -> dict[Any, Any] | None:
-    """The ``exclude=`` tree for ``dump_json`` that leaves out what ``held`` scopes may not see."""
+def mentions_scoped(annotation: Any, seen: frozenset[type] = frozenset()) -> bool:
+    """Whether a model with scoped fields appears anywhere in ``annotation``."""
+    annotation = strip_annotated(annotation)
+    if is_model(annotation):
+        return _has_scoped_fields(annotation, seen)
+    return any(mentions_scoped(arg, seen) for arg in typing.get_args(annotation))
+
+
+def one_or_many(annotation: Any) -> Any | None:
+    """``X`` for ``X | list[X]`` (djfapi 0.0.x's ``create_multi`` bodies and answers), else None."""
+    members = typing.get_args(strip_annotated(annotation))
+    union = typing.get_origin(strip_annotated(annotation)) in (typing.Union, types.UnionType)
+    if union and len(members) == 2:
+        one, many = members
+        if is_model(one) and collection_item(many) is one:
+            return one
+    return None
+
+
+def check_hideable(annotation: Any, where: str, seen: frozenset[type] = frozenset()) -> None:
+    """ImproperlyConfigured where a model with scoped fields sits where they cannot be left out
+    for a caller without the scope: inside a dict, or in a union with other types."""
+    annotation = one_or_many(annotation) or annotation
+    nested = nested_model(annotation)
+    if nested is not None:
+        if nested[0] not in seen:  # a model nesting itself is checked once
+            for name, info in nested[0].model_fields.items():
+                check_hideable(info.annotation, f"{where}.{name}", seen | {nested[0]})
+        return
+    if mentions_scoped(annotation):
+        raise ImproperlyConfigured(
+            f"{where} is {annotation!r}, which holds a model with fields declared with scopes "
+            "(Field(scopes=...)) inside a dict or a union: djfapi could not leave those fields "
+            "out for callers without the scopes. Use the model itself or a list of it.")
+
+
+def hidden_fields(schema: Any, held: Collection[str], value: Any = None) -> dict[Any, Any] | None:
+    """The ``exclude=`` tree for ``dump_json`` that leaves out what ``held`` scopes may not see
+    (``value``: what is dumped, which says whether an ``X | list[X]`` is one or many)."""
+    one = one_or_many(schema)
+    if one is not None:
+        schema = list[one] if isinstance(value, list) else one  # type: ignore[valid-type]
     nested = nested_model(schema)
     if nested is None or not _has_scoped_fields(nested[0]):
         return None

@@ -118,7 +118,7 @@ class QueryPlan(tuple[tuple[str, ...], tuple[str, ...]]):
         return queryset
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1024)  # bounded: a hook may make schemas per call
 def query_plan(model: type[models.Model], schema: type[BaseModel]) -> QueryPlan:
     """The related rows reading ``schema`` from ``model`` touches: joined when single, prefetched
     when many. Properties and methods are not followed; add what they need in ``get_queryset``."""

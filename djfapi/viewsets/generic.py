@@ -25,7 +25,7 @@ from djfapi.pagination import BasePagination, NoPagination
 from djfapi.permissions.access import Access
 from djfapi.permissions.base import BasePermission, as_permission
 from djfapi.schemas import OrmWriter, query_plan, server_owned_fields
-from djfapi.schemas.fields import unpermitted_fields
+from djfapi.schemas.fields import field_scopes, orm_name, unpermitted_fields
 from djfapi.schemas.reading import QueryPlan
 from djfapi.schemas.saving import fits_a_column, lock
 from djfapi.schemas.writing import NestedRows
@@ -278,6 +278,13 @@ class GenericViewSet(DeclaredViewSet):
         to the caller's tenant on new rows; override to set a creator or a timestamp."""
         if instance._state.adding:
             self.set_tenant(instance)
+
+    def get_withheld_fields(self, data: BaseModel) -> set[str]:
+        """The model fields behind ``data``'s fields whose scopes the caller lacks: a ``PUT``
+        leaves them as stored, rather than writing their defaults (sending one is a 403)."""
+        granted = self.access.granted if self.access is not None else frozenset()
+        return {orm_name(name, info) for name, info in type(data).model_fields.items()
+                if (scopes := field_scopes(info)) is not None and not set(scopes) & granted}
 
     def check_body_scopes(self, data: BaseModel | list[BaseModel]) -> None:
         """Raise PermissionDenied (403) when the body sets a field whose scopes the caller lacks."""

@@ -73,7 +73,8 @@ class UpdateModelMixin(_Base):
         with self.atomic():
             instance = self.get_object_for_write()
             remember_loaded(instance)
-            writer.assign(data, instance, partial=partial, exclude=self.get_server_owned_fields())
+            kept = {*self.get_server_owned_fields(), *self.get_withheld_fields(data)}
+            writer.assign(data, instance, partial=partial, exclude=kept)
             self.perform_update(instance)
             writer.write_nested(instance, data, partial=partial)
             self.reread(instance)  # the response is what a retrieve answers now
