@@ -104,13 +104,17 @@ class Renderer:
         answer = self.answer
         if answer.rows is None:
             return answer.schema
-        if not answer.rows_only and not isinstance(result, models.Model):
+        many = isinstance(result, list | tuple) and bool(result) and all(
+            isinstance(item, models.Model) for item in result)
+        if not answer.rows_only and not isinstance(result, models.Model) and not many:
             return None  # an @action that declares no response, returning something else
         if rows is None or rows == answer.rows:
             rows = answer.rows
         else:
             check_narrower(answer.rows, rows, "get_response_schema")
-        return page_schema(answer.page, rows) if answer.page is not None else rows  # type: ignore[arg-type]
+        if answer.page is not None:
+            return page_schema(answer.page, rows)  # type: ignore[arg-type]
+        return list[rows] if many and not answer.rows_only else rows
 
 
 def validate_body(schema: Any, declared: Any, data: Any, context: dict[str, Any]) -> Any:

@@ -71,6 +71,10 @@ class ActionsViewSet(api.CompanyViewSet):
     def names(self):
         return [company.name for company in self.get_queryset()]
 
+    @action(detail=False)
+    def firsts(self):
+        return list(self.get_queryset().order_by("id")[:2])
+
 
 @pytest.fixture
 def actions_client():
@@ -195,3 +199,12 @@ def test_an_unresolvable_annotation_fails_at_registration():
 
     with pytest.raises(ImproperlyConfigured, match="an annotation cannot be resolved"):
         Router().register("companies", Unresolvable)
+
+
+def test_action_returning_model_instances_answers_each_with_the_get_schema(actions_client):
+    for name in ("A", "B", "C"):
+        CompanyFactory(name=name)
+    response = actions_client.get("/companies/firsts")
+    assert response.status_code == 200, response.text
+    assert [row["name"] for row in response.json()] == ["A", "B"]
+    assert set(response.json()[0]) == {"id", "name", "archived", "created_by"}

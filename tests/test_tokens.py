@@ -105,6 +105,9 @@ BAD_TOKENS = {
     "exp as true": lambda: signed_raw(exp=True),
     "nbf as true": lambda: signed_raw(nbf=True),
     "iat as a string": lambda: signed_raw(iat="0"),
+    "exp beyond a float": lambda: signed_raw(exp=10**400),
+    "iat beyond a float": lambda: signed_raw(iat=-(10**400)),
+    "nbf beyond a float": lambda: signed_raw(nbf=-(10**400)),
 }
 
 

@@ -60,6 +60,16 @@ def _is_text(value: Any) -> bool:
     return True
 
 
+def _is_time(value: Any) -> bool:
+    """A number of seconds: finite, and within what a float holds (``10**400`` is no time)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 class _Rejected(Exception):
     """A token that decoded but whose claims djfapi cannot use; the message is for the log."""
 
@@ -143,9 +153,9 @@ class JWTBearer(HTTPBearer):
                                 "not a non-empty string of valid text")
         for name in ("exp", "nbf", "iat"):
             value = claims.get(name)
-            if value is not None and not (isinstance(value, int | float) and not isinstance(value, bool)
-                                          and math.isfinite(value)):
-                raise _Rejected(f"the {name!r} claim is {type(value).__name__} {value!r}, not a number")
+            if value is not None and not _is_time(value):
+                raise _Rejected(f"the {name!r} claim is {type(value).__name__} {str(value)[:40]!r}, "
+                                "not a time")
         if require_tenant and claims.get(self.tenant_claim) is None:
             raise _Rejected(f"the token has no {self.tenant_claim!r} (tenant) claim, "
                             "and tenancy applies here")
