@@ -48,7 +48,8 @@ def validated_body(viewset: GenericViewSet, call: Call) -> Any:
     if call.route.body_schema is None:
         return None
     context = viewset.get_schema_context()
-    return validate_body(viewset.get_schema(), call.route.body_schema, call.body, context)
+    return validate_body(viewset.get_schema(), call.route.body_schema, call.body, context,
+                         partial=call.route.action == "partial_update")
 
 
 def run_action(call: Call, viewset: GenericViewSet, body: Any) -> Any:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.pagination import BasePagination
 from djfapi.routes import Answer
+from djfapi.schemas import partial_schema
 from djfapi.schemas.fields import field_scopes, hidden_fields, orm_name
 from djfapi.schemas.reading import prepare
 from djfapi.schemas.types import is_model, nested_model
@@ -117,13 +118,31 @@ class Renderer:
         return list[rows] if many and not answer.rows_only else rows
 
 
-def validate_body(schema: Any, declared: Any, data: Any, context: dict[str, Any]) -> Any:
+def validate_body(schema: Any, declared: Any, data: Any, context: dict[str, Any], *,
+                  partial: bool = False) -> Any:
     """``data`` (a body's JSON) validated against ``schema`` with ``context`` as pydantic's
-    ``info.context``; a 422 shaped as FastAPI's when it does not fit."""
+    ``info.context``; a 422 shaped as FastAPI's when it does not fit. A narrower ``schema``
+    than ``declared`` is made partial for a PATCH (``partial``), and a field the declared
+    schema takes but it does not is refused, not dropped."""
     if schema != declared:
+        schema = partial_schema(schema) if partial else schema
         check_narrower(declared, schema, "get_schema")
+        _refuse_withheld(declared, schema, data)
     try:
         return adapter(schema).validate_python(data, context=context)
     except ValidationError as exc:
         errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
         raise RequestValidationError(errors, body=data) from None
+
+
+def _refuse_withheld(declared: type[BaseModel], schema: type[BaseModel], data: Any) -> None:
+    """422 for the keys of ``data`` that name fields of ``declared`` missing from ``schema``."""
+    if not isinstance(data, dict):
+        return
+    withheld = {key for name, info in declared.model_fields.items() if name not in schema.model_fields
+                for key in (name, info.alias) if key}
+    errors = [{"type": "withheld_field", "loc": ("body", key), "input": data[key],
+               "msg": "This field cannot be set by you: leave it out."}
+              for key in data if key in withheld]
+    if errors:
+        raise RequestValidationError(errors, body=data)

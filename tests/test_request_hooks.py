@@ -265,3 +265,32 @@ def test_a_schema_that_only_looks_narrower_is_refused(caplog, declared, narrowed
     assert response.status_code == 500
     assert "secret-tenant" not in response.text and "company_id" not in response.text
     assert f"has fields the declared {declared.__name__} has not: {named}" in caplog.text
+
+
+class NameOnlyViewSet(api.CompanyViewSet):
+    """The README's pattern: others may only rename, by PUT or by PATCH."""
+
+    def get_schema(self):
+        if self.action in ("update", "partial_update") and not is_staff(self):
+            return CompanyPublicIn
+        return super().get_schema()
+
+
+class CompanyPublicIn(BaseModel):
+    name: str = Field(max_length=100)
+
+
+def test_a_narrower_body_schema_is_partial_on_patch_and_refuses_what_it_withholds():
+    company = CompanyFactory(name="Acme")
+    client = client_for(NameOnlyViewSet)
+    renamed = client.patch(f"/companies/{company.id}", json={"name": "Acme 2"})
+    assert renamed.status_code == 200, renamed.text
+    for method in ("put", "patch"):
+        body = {"name": "Acme 3", "archived": True}
+        refused = getattr(client, method)(f"/companies/{company.id}", json=body)
+        assert refused.status_code == 422, method
+        assert refused.json()["detail"] == [{"type": "withheld_field", "loc": ["body", "archived"],
+                                             "input": True, "msg": "This field cannot be set by you: leave it out."}]
+    assert Company.objects.get().name == "Acme 2" and not Company.objects.get().archived
+    staff = client.patch(f"/companies/{company.id}", json={"archived": True}, headers={"X-Role": "staff"})
+    assert staff.status_code == 200 and Company.objects.get().archived
