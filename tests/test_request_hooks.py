@@ -289,8 +289,9 @@ def test_a_narrower_body_schema_is_partial_on_patch_and_refuses_what_it_withhold
         body = {"name": "Acme 3", "archived": True}
         refused = getattr(client, method)(f"/companies/{company.id}", json=body)
         assert refused.status_code == 422, method
+        message = "This field cannot be set by you: leave it out."
         assert refused.json()["detail"] == [{"type": "withheld_field", "loc": ["body", "archived"],
-                                             "input": True, "msg": "This field cannot be set by you: leave it out."}]
+                                             "input": True, "msg": message}]
     assert Company.objects.get().name == "Acme 2" and not Company.objects.get().archived
     staff = client.patch(f"/companies/{company.id}", json={"archived": True}, headers={"X-Role": "staff"})
     assert staff.status_code == 200 and Company.objects.get().archived
