@@ -44,9 +44,11 @@ from pydantic.fields import FieldInfo
 
 from djfapi.schemas.types import is_model, nested_model
 
-__all__ = ["MAX_DEPTH", "BodyShape", "QueryNames", "body_shape", "parse_json", "query_names", "read_body"]
+__all__ = ["INLINE_BYTES", "MAX_DEPTH", "MAX_ERRORS", "BodyShape", "QueryNames", "body_shape", "parse_json",
+           "query_names", "read_body"]
 
 MAX_DEPTH = 64  # levels of arrays and objects a JSON body may nest
+MAX_ERRORS = 50  # errors a 422 for a body's fields names; a body of 50,000 unknown keys is no 45 MB answer
 
 # What checks a request's token: a JWTBearer (or the route's RouteSecurity); a 401 when it fails.
 Security = Callable[[Request, SecurityScopes], Awaitable[Any]]
@@ -135,8 +137,13 @@ class BodyShape:
         return errors
 
     def check(self, value: Any) -> None:
-        """Raise a 422 for the fields of ``value`` that are not allowed."""
+        """Raise a 422 for the fields of ``value`` that are not allowed (the first
+        :data:`MAX_ERRORS` of them, and how many more there were)."""
         errors = self.errors(value)
+        if len(errors) > MAX_ERRORS:
+            left_out = len(errors) - MAX_ERRORS
+            errors = [*errors[:MAX_ERRORS], {"loc": ["body"], "type": "too_many_errors",
+                                             "msg": f"{left_out} more errors are left out."}]
         if errors:
             raise HTTPException(422, detail=errors)
 

@@ -198,3 +198,15 @@ def test_a_body_that_is_not_json_is_415(client, content_type):
     vendor = client.post("/loose", content=b'{"name": "X"}',
                          headers={"Content-Type": "application/vnd.api+json; charset=utf-8"})
     assert vendor.status_code == 201, vendor.text
+
+
+def test_a_body_of_many_unknown_fields_gets_a_bounded_answer(client):
+    from djfapi.inputs import MAX_ERRORS
+
+    body = {"name": "Acme", **{f"k{index}": 0 for index in range(5000)}}
+    response = client.post("/companies", json=body)
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert len(detail) == MAX_ERRORS + 1
+    assert detail[-1] == {"loc": ["body"], "type": "too_many_errors", "msg": "4950 more errors are left out."}
+    assert len(response.content) < 20_000
