@@ -68,3 +68,15 @@ def test_a_response_holding_scoped_fields_where_they_cannot_be_left_out_is_refus
         "by_name": action(detail=False)(by_name)})
     with pytest.raises(ImproperlyConfigured, match="inside a dict or a union"):
         Router().register("companies", viewset)
+
+
+def test_a_0_0_x_route_neither_filters_nor_orders_by_a_scoped_field():
+    node = DjangoRouterSchema(name="companies", model=models.Company, get=AuditedOut, security=secured.token,
+                              security_scopes=SecurityScopes(get=SCOPES[:1]))
+    app = FastAPI()
+    app.include_router(node.router)
+    models.Company.objects.create(name="A", tenant_id="t1", created_by="alice")
+    client = Client(app).authenticate(SCOPES, tenant="t1", user="bob")
+    assert client.get("/companies").json()["items"] == [{"id": models.Company.objects.get().id, "name": "A"}]
+    for query in ({"created_by": "alice"}, {"created_by__istartswith": "a"}, {"order_by": "created_by"}):
+        assert client.get("/companies", params=query).status_code == 422, query

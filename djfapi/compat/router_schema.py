@@ -37,6 +37,7 @@ from djfapi.compat.routing import Method, SecurityScopes
 from djfapi.endpoints import in_hop, path_parameters
 from djfapi.pagination import BasePagination
 from djfapi.permissions import JWTBearer, Scopes
+from djfapi.schemas.fields import field_scopes, orm_name
 from djfapi.viewsets import mixins
 
 __all__ = ["DjangoRouterSchema", "Method", "SecurityScopes"]
@@ -200,8 +201,11 @@ def build_viewset(node: DjangoRouterSchema) -> type[GenericViewSet]:
     # orders by it. Which field that is only the built class can say (``tenant_field`` is
     # inherited, from GenericViewSet or from ObjectsFilterMixin when one is set there), so
     # the two lists are set on it here, once, before it is registered.
+    # Nor by a field the get schema shows only to some scopes: filtering by it would tell
+    # the others what it holds.
+    scoped = {orm_name(name, info) for name, info in node.get.model_fields.items() if field_scopes(info)}
     own_fields = [f.name for f in node.model._meta.concrete_fields
-                  if not f.is_relation and f.name != viewset.tenant_field]
+                  if not f.is_relation and f.name != viewset.tenant_field and f.name not in scoped]
     parent_model = node.parent.model if node.parent else None
     foreign_keys = [f.name for f in node.model._meta.concrete_fields
                     if f.many_to_one and f.related_model is not parent_model]
