@@ -21,7 +21,7 @@ from pydantic import BaseModel, create_model
 
 from djfapi.keyset import Key, Position, beyond, dump_value, load_value, ordering_keys, orderings
 
-__all__ = ["BasePagination", "CursorPagination", "LimitOffsetPagination", "NoPagination"]
+__all__ = ["MAX_OFFSET", "BasePagination", "CursorPagination", "LimitOffsetPagination", "NoPagination"]
 
 
 class BasePagination:

@@ -231,3 +231,9 @@ def test_the_viewsets_tenant_field_is_no_filter_or_ordering_field(monkeypatch):
     assert client.get("/companies", params={"order_by": "created_by"}).status_code == 422
     assert client.get("/companies", params={"tenant_id": "x", "order_by": "tenant_id"}).json()["items"] == [
         {"id": mine.id, "name": "Mine"}]
+
+
+def test_an_offset_beyond_a_database_is_a_422_on_the_query(companies):
+    response = client_with(ANY).get("/companies", params={"offset": 10**20})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "offset"]

@@ -35,7 +35,7 @@ from pydantic import BaseModel
 from djfapi import GenericViewSet, Router, Schemas, request_signalling
 from djfapi.compat.routing import Method, SecurityScopes
 from djfapi.endpoints import in_hop, path_parameters
-from djfapi.pagination import BasePagination
+from djfapi.pagination import MAX_OFFSET, BasePagination
 from djfapi.permissions import JWTBearer, Scopes
 from djfapi.schemas.fields import field_scopes, orm_name
 from djfapi.viewsets import mixins
@@ -149,7 +149,7 @@ class LegacyPagination(BasePagination):
     @classmethod
     def dependency(cls) -> Callable[..., Any]:
         async def pagination(limit: int | None = Query(None, ge=1, le=cls.max_limit),
-                             offset: int = Query(0, ge=0)) -> BasePagination:
+                             offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> BasePagination:
             return cls(limit, offset)
         return pagination
 
