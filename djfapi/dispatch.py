@@ -53,9 +53,8 @@ def validated_body(viewset: GenericViewSet, call: Call) -> Any:
 
 
 def run_action(call: Call, viewset: GenericViewSet, body: Any) -> Any:
-    """Run the route's action on ``viewset`` with ``body``; ORM work only, no rendering."""
-    viewset.check_permissions()
-    viewset.parent = lookup_parent(call)
+    """Run the route's action on ``viewset`` (its permissions checked and its parent looked up)
+    with ``body``; ORM work only, no rendering."""
     if body is not None:
         viewset.check_body_scopes(body)
     return _run(viewset, call, body)
@@ -81,11 +80,15 @@ def _call_extra(viewset: GenericViewSet, method: Callable[..., Any], call: Call)
 
 def run_in_thread(call: Call, render: Renderer) -> tuple[int, bytes | None]:
     """The request's one threadpool hop: all ORM work and rendering, inside the signalling.
-    The body is validated first, so one that does not fit costs no query. A write and its
-    rendering share one transaction: a response that cannot be built rolls the write back, so
-    a client never gets a 500 for a change that was stored."""
+    As in DRF, permissions come first, then the parents, then the body's validation (so
+    validators may read ``self.parent``, and a body is judged only for a caller who may
+    send it); a body that does not fit is refused before the write's transaction. A write
+    and its rendering share one transaction: a response that cannot be built rolls the
+    write back, so a client never gets a 500 for a change that was stored."""
     with request_signalling():
         viewset = target_viewset(call)
+        viewset.check_permissions()
+        viewset.parent = lookup_parent(call)
         body = validated_body(viewset, call)
         if not call.route.writes:
             return _act(call, render, viewset, body)

@@ -286,3 +286,49 @@ def test_a_row_listed_twice_in_a_body_is_422(client, shelf):
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "reviews", 1, "id"]
     assert models.Review.objects.get().text == "Bob liked it"
+
+
+def test_a_patch_through_the_parent_changes_only_the_fields_each_nested_row_sends(client, shelf):
+    author, book, review, _ = shelf
+    review.stars = 5
+    review.save()
+    client.authenticate(library.ALL_SCOPES, tenant="tenant-a", user="bob")
+    response = client.patch(f"/api/authors/{author.id}/books/{book.id}",
+                            json={"reviews": [{"id": review.id, "text": "Bob loved it"}]})
+    assert response.status_code == 200, response.text
+    review.refresh_from_db()
+    assert (review.text, review.stars) == ("Bob loved it", 5)  # stars not sent: kept, not reset to 3
+    put = client.put(f"/api/authors/{author.id}/books/{book.id}",
+                     json={"title": book.title, "reviews": [{"id": review.id, "text": "Bob loved it"}]})
+    assert put.status_code == 200, put.text
+    review.refresh_from_db()
+    assert review.stars == 3  # a PUT writes every field, defaults included
+
+
+def test_an_override_of_get_queryset_without_super_stays_within_the_parent_and_tenant():
+    """DRF's way, ``return Review.objects.all()``, on a nested viewset: still the parent's rows
+    of the caller's tenant only."""
+    from fastapi import FastAPI
+
+    class AllReviews(library.ReviewViewSet):
+        def get_queryset(self):
+            return models.Review.objects.all()
+
+    router = library.Router()
+    authors = router.register("authors", library.AuthorViewSet)
+    books = router.register("books", library.BookViewSet, parent=authors.viewset)
+    router.register("reviews", AllReviews, parent=books.viewset)
+    app = FastAPI()
+    app.include_router(router, prefix="/api")
+    theirs = ReviewFactory(book=BookFactory(author=AuthorFactory(tenant_id="tenant-b")), text="Theirs")
+    mine = AuthorFactory(tenant_id="tenant-a")
+    my_book, other_book = BookFactory(author=mine), BookFactory(author=mine)
+    ReviewFactory(book=other_book, text="Other book's")
+    client = Client(app).authenticate(library.ALL_SCOPES, tenant="tenant-a", user="alice")
+    own_path = f"/api/authors/{mine.id}/books/{my_book.id}/reviews"
+    assert client.get(own_path).json()["items"] == []  # neither other books' nor other tenants'
+    for method in ("get", "patch", "delete"):
+        response = client.request(method, f"{own_path}/{theirs.id}", json={"text": "Mine now"})
+        assert response.status_code == 404, (method, response.text)
+    theirs.refresh_from_db()
+    assert theirs.text == "Theirs"

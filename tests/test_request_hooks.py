@@ -21,10 +21,11 @@ import djfapi
 import djfapi.schemas
 from djfapi import Router
 from djfapi.exceptions import ImproperlyConfigured
+from djfapi.permissions import BasePermission
 from djfapi.testing import Client
 from tests.testapp import api
 from tests.testapp.factories import CompanyFactory
-from tests.testapp.models import Company
+from tests.testapp.models import Company, Department
 
 
 class CompanyPublic(BaseModel):
@@ -295,3 +296,50 @@ def test_a_narrower_body_schema_is_partial_on_patch_and_refuses_what_it_withhold
     assert Company.objects.get().name == "Acme 2" and not Company.objects.get().archived
     staff = client.patch(f"/companies/{company.id}", json={"archived": True}, headers={"X-Role": "staff"})
     assert staff.status_code == 200 and Company.objects.get().archived
+
+
+class DepartmentIn(BaseModel):
+    name: str = Field(max_length=100)
+
+    @field_validator("name")
+    @classmethod
+    def not_the_company_name(cls, name: str, info: ValidationInfo) -> str:
+        parent = info.context["viewset"].parent
+        if name == parent.name:
+            raise ValueError(f"{name!r} is the company's own name")
+        return name
+
+
+class DepartmentOut(BaseModel):
+    id: int
+    name: str
+
+
+class ParentAwareDepartments(djfapi.ModelViewSet):
+    model = Department
+    schemas = djfapi.Schemas(get=DepartmentOut, create=DepartmentIn)
+
+
+class SaysNo(BasePermission):
+    message = "No."
+
+    def has_permission(self, viewset):
+        return viewset.request.headers.get("x-allow") == "yes"
+
+
+def test_validators_see_the_parent_and_permissions_come_before_the_body():
+    router = Router()
+    router.register("companies", api.CompanyViewSet)
+    guarded = type("Guarded", (ParentAwareDepartments,), {"permission_classes": [SaysNo]})
+    router.register("departments", guarded, parent=api.CompanyViewSet)
+    app = FastAPI()
+    app.include_router(router)
+    client = Client(app)
+    company = CompanyFactory(name="Acme")
+    path = f"/companies/{company.id}/departments"
+    assert client.post(path, json={"name": 5}).json() == {"detail": "No."}  # 403 before the 422
+    allowed = {"X-Allow": "yes"}
+    refused = client.post(path, json={"name": "Acme"}, headers=allowed)
+    assert refused.status_code == 422
+    assert "'Acme' is the company's own name" in refused.json()["detail"][0]["msg"]
+    assert client.post(path, json={"name": "Sales"}, headers=allowed).status_code == 201

@@ -166,13 +166,14 @@ class OrmWriter:
             relation = reverse_relation(model, orm_name(name, info))
             m2m = many_to_many(model, orm_name(name, info))
             if relation is not None:
-                self._sync(instance, relation, value, (*loc, name))
+                self._sync(instance, relation, value, (*loc, name), partial=partial)
             elif m2m is not None:
                 self._set_ids(instance, m2m, value, (*loc, name))
 
     def _sync(self, instance: models.Model, relation: ForeignObjectRel, items: list[BaseModel],
-              loc: Loc) -> None:
-        """Update items sent with an id, create those without, delete those left out."""
+              loc: Loc, *, partial: bool = False) -> None:
+        """Update items sent with an id (in a PATCH, only the fields each sends), create those
+        without, delete those left out."""
         lock(instance)  # taken before the list is read: a concurrent sync of it waits, then reads it anew
         rows = (self.rows_for and self.rows_for(instance, relation)) or PlainRows(self, instance, relation)
         child_model = relation.related_model
@@ -189,7 +190,8 @@ class OrmWriter:
                                       "in this list twice.", "duplicate")
             child = existing[pk] if pk is not None else child_model()
             kept.add(pk)
-            self.assign(item, child, exclude=rows.server_owned(child), loc=(*loc, index))
+            self.assign(item, child, partial=partial and pk is not None, exclude=rows.server_owned(child),
+                        loc=(*loc, index))
             setattr(child, relation.field.name, instance)
             rows.save(child, item, (*loc, index))
         for pk, child in existing.items():

@@ -8,7 +8,9 @@ and drops it. Class state is never changed per call.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import inspect
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
@@ -109,18 +111,30 @@ class GenericViewSet(DeclaredViewSet):
 
     # -- hooks run during a call -------------------------------------------------------------
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A ``get_queryset`` a subclass defines is wrapped in :meth:`restrict_queryset`: one
+        written DRF's way, without ``super()``, still never reaches another parent's or another
+        tenant's rows."""
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("get_queryset")
+        if inspect.isfunction(own) and not getattr(own, "_restricted", False):
+            cls.get_queryset = _restricted(own)  # type: ignore[method-assign,assignment]
+
     def get_queryset(self) -> QuerySet[Any]:
         """``cls.queryset`` (evaluated afresh for each call, as in DRF) or all rows of ``model``,
-        limited to the parent's when nested and to the caller's tenant, with the related rows
-        the response reads fetched up front; override to narrow further."""
+        limited by :meth:`restrict_queryset`, with the related rows the response reads fetched
+        up front; override to narrow further (the limits hold for an override too)."""
         base = self.queryset if self.queryset is not None else self.get_model()._default_manager
-        queryset = base.all()
-        if self.parent is not None and self.parent_lookup_field:
-            queryset = queryset.filter(**{self.parent_lookup_field: self.parent})
-        queryset = limit_to_tenant(queryset, self.get_tenant_field(), self.access)
+        queryset = self.restrict_queryset(base.all())
         if self.nested_action is None:  # parent lookups answer nothing, so need nothing more
             queryset = self.optimize_queryset(queryset)
         return queryset
+
+    def restrict_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """``queryset`` limited to the parent's rows when nested and to the caller's tenant."""
+        if self.parent is not None and self.parent_lookup_field:
+            queryset = queryset.filter(**{self.parent_lookup_field: self.parent})
+        return limit_to_tenant(queryset, self.get_tenant_field(), self.access)
 
     def optimize_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """Add the ``select_related``/``prefetch_related`` the action's response schema needs
@@ -311,3 +325,12 @@ def declared_tenant_path(viewset: type[GenericViewSet]) -> str | None:
     as ``tenant_field`` declares it; None when tenancy does not apply to the model."""
     return tenant_path(viewset.get_model(), viewset.tenant_field)
 
+
+def _restricted(get_queryset: Callable[[GenericViewSet], QuerySet[Any]],
+                ) -> Callable[[GenericViewSet], QuerySet[Any]]:
+    @functools.wraps(get_queryset)
+    def restricted(self: GenericViewSet) -> QuerySet[Any]:
+        return self.restrict_queryset(get_queryset(self))
+
+    restricted._restricted = True  # type: ignore[attr-defined]
+    return restricted
