@@ -27,7 +27,7 @@ from djfapi.conditional import Conditions, etag
 from djfapi.dispatch import Renderer, run_in_thread
 from djfapi.exceptions import ImproperlyConfigured, to_http_exception
 from djfapi.filters import query_dependency
-from djfapi.inputs import INLINE_BYTES, BodyShape, QueryNames, query_names
+from djfapi.inputs import QueryNames, query_names
 from djfapi.meta import path_value_type
 from djfapi.permissions.jwt import JWTBearer, RouteSecurity
 from djfapi.routes import BoundRoute, Registration
@@ -200,16 +200,6 @@ def preconditions(route: BoundRoute, request: Request) -> tuple[Conditions | Non
     return conditions, None
 
 
-async def check_shape(shape: BodyShape, request: Request) -> None:
-    """The body's fields checked against ``shape``; a large body off the event loop. Its JSON is
-    parsed once: Starlette keeps what FastAPI read."""
-    data = await request.json()
-    if len(await request.body()) > INLINE_BYTES:
-        await anyio.to_thread.run_sync(shape.check, data)
-    else:
-        shape.check(data)
-
-
 def check_endpoint(route: BoundRoute) -> None:
     """ImproperlyConfigured for options of the viewset this route cannot honour."""
     viewset = route.registration.viewset
@@ -237,7 +227,7 @@ def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
         if known is not None:
             known.check(request.query_params.multi_items())
         if route.body_shape is not None and await request.body():
-            await check_shape(route.body_shape, request)
+            route.body_shape.check(await request.json())  # parsed once: Starlette keeps what FastAPI read
         call = Call(route=route, request=request, kwargs={name: values.pop(name) for name in path_names},
                     body=values.pop(BODY, None), paginator=values.pop(PAGINATOR, None),
                     access=values.pop(ACCESS, None), query=values.pop(QUERY, None), params=values)
