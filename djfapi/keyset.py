@@ -60,7 +60,9 @@ class Key:
         return Q(**{f"{self.path}__isnull": True}) if value is None else Q(**{self.path: value})
 
     def value_of(self, row: Any) -> Any:
-        """This key's value at ``row``."""
+        """This key's value at ``row`` (a model instance, or a dict read by ``values()``)."""
+        if isinstance(row, dict):
+            return row[self.path]
         for part in self.path.split("__"):
             row = row.pk if part == "pk" else getattr(row, part)
             if row is None:

@@ -39,6 +39,11 @@ class BasePagination:
         """The rows of this page, fetched."""
         return list(queryset)
 
+    def row_fields(self, queryset: QuerySet[Any]) -> Sequence[str]:
+        """What :meth:`paginate_queryset` reads of each row besides the response's fields, when
+        rows are read as dicts (``values()``) rather than model instances."""
+        return ()
+
     def get_paginated_response(self, items: Sequence[Any]) -> dict[str, Any]:
         """The response body for ``items``, validated against :meth:`response_schema`."""
         return {"items": items}
@@ -168,6 +173,9 @@ class CursorPagination(BasePagination):
             rows.reverse()
         self.next, self.previous = self.links(rows, more, keys, ordering)
         return rows
+
+    def row_fields(self, queryset: QuerySet[Any]) -> Sequence[str]:
+        return [key.path for key in ordering_keys(queryset)]  # where a page ends
 
     def links(self, rows: list[Any], more: bool, keys: list[Key], ordering: list[Any]
               ) -> tuple[str | None, str | None]:

@@ -208,6 +208,8 @@ def _checked(prefix: str, viewset: type[GenericViewSet]) -> str:
         )
     check_drf_attributes(viewset)
     check_hooks(viewset)
+    if viewset.read_rows != "auto":  # "values" must be possible; "auto" finds out per request
+        viewset.declared_read_path()
     prefix = prefix.strip("/")
     if not prefix or "{" in prefix:
         raise ImproperlyConfigured(

@@ -1,4 +1,5 @@
-"""Run the test suite on SQLite, then on PostgreSQL when one is reachable.
+"""Run the test suite on SQLite (twice: lists reading values, then model instances), then on
+PostgreSQL when one is reachable.
 
     python scripts/run_tests.py [pytest arguments]
 
@@ -19,9 +20,9 @@ sys.path.insert(0, str(ROOT))
 from tests.settings import DEFAULT_POSTGRES_URL  # noqa: E402
 
 
-def pytest(database: str, args: list[str]) -> int:
-    print(f"\n=== test suite on {database} ===", flush=True)
-    env = {**os.environ, "DJFAPI_TEST_DATABASE": database}
+def pytest(database: str, args: list[str], read_rows: str = "auto") -> int:
+    print(f"\n=== test suite on {database}, lists reading {read_rows} ===", flush=True)
+    env = {**os.environ, "DJFAPI_TEST_DATABASE": database, "DJFAPI_TEST_READ_ROWS": read_rows}
     code = subprocess.call([sys.executable, "-m", "pytest", *args], cwd=ROOT, env=env)
     return 0 if code == 5 and database == "postgres" else code  # 5: every test deselected
 
@@ -45,6 +46,9 @@ def postgres_unreachable(url: str) -> str | None:
 
 def main(args: list[str]) -> int:
     failed = pytest("sqlite", args) != 0
+    # Every list again reading model instances, as a schema with properties or methods does:
+    # the answers must not depend on the path (tests/test_read_paths.py compares the bytes).
+    failed |= pytest("sqlite", args, read_rows="instances") != 0
     url = os.environ.get("DJFAPI_TEST_DATABASE_URL", DEFAULT_POSTGRES_URL)
     reason = postgres_unreachable(url)
     if reason is None:

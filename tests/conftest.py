@@ -1,5 +1,6 @@
 """Shared fixtures: every test gets a flushed, committed-data database and a client."""
 
+import os
 import threading
 import unittest
 
@@ -7,8 +8,15 @@ import pytest
 from django.db.backends import utils as backend_utils
 from fastapi.testclient import TestClient
 
+from djfapi.viewsets.declared import DeclaredViewSet
 from tests.testapp import library, secured
 from tests.testapp.api import create_app
+
+# DJFAPI_TEST_READ_ROWS=instances runs the suite with every list reading model instances (the
+# path a schema with properties or methods takes), as scripts/run_tests.py does once: the
+# answers must be the same on both paths.
+READ_ROWS = os.environ.get("DJFAPI_TEST_READ_ROWS", "auto")
+DeclaredViewSet.read_rows = READ_ROWS
 
 
 def pytest_collection_modifyitems(items):

@@ -13,18 +13,24 @@ import functools
 import inspect
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Prefetch
+from django.db.models.query_utils import DeferredAttribute
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from djfapi.schemas.fields import field_options, orm_name
-from djfapi.schemas.types import collection_item, is_model, nested_model, optional_inner
+from djfapi.schemas.types import collection_item, is_model, nested_model, optional_inner, strip_annotated
 
-__all__ = ["QueryPlan", "orm_data", "prepare", "query_plan", "transfer_from_orm"]
+__all__ = ["QueryPlan", "Row", "orm_data", "prepare", "query_plan", "reader", "transfer_from_orm"]
+
+
+class Row(dict[str, Any]):
+    """A row read by a values plan (:mod:`djfapi.schemas.plans`): already what its schema takes."""
 
 
 def _read(obj: Any, name: str) -> Any:
@@ -41,46 +47,128 @@ def transfer_from_orm(schema: type[BaseModel], obj: Any) -> BaseModel:
     return schema.model_validate(orm_data(schema, obj))
 
 
+def input_key(schema: type[BaseModel], name: str, field: FieldInfo) -> str:
+    """The key field ``name`` of ``schema`` is validated from: its alias, unless names are taken."""
+    if isinstance(field.alias, str) and not schema.model_config.get("populate_by_name"):
+        return field.alias
+    return name
+
+
 def orm_data(schema: type[BaseModel], obj: Any) -> dict[str, Any]:
     """The fields of ``schema`` read from ``obj`` (a model instance or any object), as plain data."""
-    data = {}
-    for name, field in schema.model_fields.items():
-        method = field_options(field).orm_method
-        if method is not None:
-            value = method(obj)
-        else:
-            attribute = orm_name(name, field)
-            if not hasattr(obj, attribute):
+    return reader(schema, type(obj))(obj)  # type: ignore[arg-type]
+
+
+_Step = tuple[str, str, Callable[..., Any] | None, bool, Callable[[Any], Any] | None]
+
+
+@functools.lru_cache(maxsize=4096)  # bounded: a hook may make schemas per call
+def reader(schema: type[BaseModel], cls: type) -> Callable[[Any], dict[str, Any]]:
+    """How ``schema``'s fields are read from an object of ``cls``, worked out once: per field
+    its key, the attribute (or ``orm_method``), whether the attribute is a plain column, and
+    how its value is made ready (None: as it is)."""
+    steps: list[_Step] = []
+    for name, info in schema.model_fields.items():
+        method = field_options(info).orm_method
+        attribute = orm_name(name, info)
+        column = method is None and type(getattr(cls, attribute, None)) is DeferredAttribute
+        convert = None if column and not _mentions_model(info.annotation) else _converter(info.annotation)
+        steps.append((input_key(schema, name, info), attribute, method, column, convert))
+
+    def read(obj: Any) -> dict[str, Any]:
+        data = {}
+        for key, attribute, method, column, convert in steps:
+            if method is not None:
+                value = method(obj)
+            elif column:
+                value = getattr(obj, attribute)
+            elif hasattr(obj, attribute):
+                value = _read(obj, attribute)
+            else:
                 continue  # left to the field's default, or reported by pydantic as missing
-            value = _read(obj, attribute)
-        key = field.alias if isinstance(field.alias, str) and not schema.model_config.get(
-            "populate_by_name") else name
-        data[key] = prepare(field.annotation, value)
-    return data
+            data[key] = value if convert is None or value is None else convert(value)
+        return data
+
+    return read
 
 
 def prepare(annotation: Any, value: Any) -> Any:
     """``value`` made ready to validate as ``annotation``: model instances read into dicts."""
+    try:
+        convert = converter(annotation)
+    except TypeError:  # an annotation that cannot be a cache key: worked out this once
+        return _prepare(annotation, value)
+    return value if value is None else convert(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def converter(annotation: Any) -> Callable[[Any], Any]:
+    """How a value of a field annotated ``annotation`` is made ready, worked out once."""
+    inner = optional_inner(annotation)
+    if typing.get_origin(inner) in (typing.Union, types.UnionType):  # e.g. `Out | list[Out]`
+        return functools.partial(_prepare, annotation)
+    if is_model(inner):
+        return functools.partial(_model_data, inner)
+    item = collection_item(annotation)
+    if item is None:
+        return _id_of_row
+    each = _converter(item)
+
+    def many(value: Any) -> Any:
+        if isinstance(value, str | bytes | dict):
+            return value
+        if isinstance(value, models.Manager):
+            value = value.all()
+        return [None if element is None else each(element) for element in value]
+
+    return many
+
+
+def _converter(annotation: Any) -> Callable[[Any], Any]:
+    try:
+        return converter(annotation)
+    except TypeError:  # an annotation that cannot be a cache key
+        return functools.partial(_prepare, annotation)
+
+
+def _id_of_row(value: Any) -> Any:
+    return value.pk if isinstance(value, models.Model) else value  # ``tags: list[int]``
+
+
+def _model_data(schema: type[BaseModel], value: Any) -> Any:
+    if type(value) is Row or isinstance(value, BaseModel):
+        return value
+    if isinstance(value, dict):
+        return {key: prepare(_annotation_of(schema, key), item) for key, item in value.items()}
+    return reader(schema, type(value))(value)  # type: ignore[arg-type]
+
+
+def _mentions_model(annotation: Any) -> bool:
+    annotation = strip_annotated(annotation)
+    return is_model(annotation) or any(_mentions_model(arg) for arg in typing.get_args(annotation))
+
+
+def _prepare(annotation: Any, value: Any) -> Any:
+    """:func:`prepare` worked out afresh: for unions (``Out | list[Out]``), which depend on the
+    value, and for annotations that cannot be a cache key."""
     if value is None or isinstance(value, BaseModel):
         return value
     inner = optional_inner(annotation)
-    if typing.get_origin(inner) in (typing.Union, types.UnionType):  # e.g. `Out | list[Out]`
+    if typing.get_origin(inner) in (typing.Union, types.UnionType):
         many = isinstance(value, (list, tuple, set, models.Manager))
         for member in typing.get_args(inner):
             if member is not type(None) and (collection_item(member) is not None) == many:
                 return prepare(member, value)
         return value
     if isinstance(value, models.Model) and not is_model(inner):
-        return value.pk  # a related row read as its id (``tags: list[int]``)
+        return value.pk
     if is_model(inner):
-        if isinstance(value, dict):
-            return {key: prepare(_annotation_of(inner, key), item) for key, item in value.items()}
-        return orm_data(inner, value)
+        return _model_data(inner, value)
     item = collection_item(annotation)
     if item is not None and not isinstance(value, (str, bytes, dict)):
         if isinstance(value, models.Manager):
             value = value.all()
-        return [prepare(item, element) for element in value]
+        return [_prepare(item, element) for element in value]
     return value
 
 
@@ -133,8 +221,9 @@ def _plan(
     select: list[str], prefetch: list[str],
 ) -> None:
     for name, info in schema.model_fields.items():
+        attribute = orm_name(name, info)
         try:
-            field = model._meta.get_field(orm_name(name, info))
+            field = model._meta.get_field(attribute)
         except FieldDoesNotExist:
             continue
         if not field.is_relation or field.related_model is None:
@@ -143,7 +232,7 @@ def _plan(
         single = field.many_to_one or field.one_to_one
         if nested is None and single:
             continue  # read as the id the row already holds
-        path = prefix + name
+        path = prefix + attribute  # the relation's name, which a field with orm_field does not share
         if single and not in_prefetch:
             select.append(path)
         else:

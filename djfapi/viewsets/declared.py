@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import QuerySet
+from pydantic import BaseModel
 
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.filters import DjangoFilterSet, FilterSet, Ordering, Search
@@ -26,6 +27,7 @@ from djfapi.permissions.access import Scopes
 from djfapi.permissions.base import ScopeSource, as_permission
 from djfapi.permissions.jwt import JWTBearer
 from djfapi.schemas import Schemas, partial_schema
+from djfapi.schemas.plans import values_plan
 
 __all__ = ["DeclaredViewSet", "check_hooks"]
 
@@ -58,6 +60,7 @@ class DeclaredViewSet:
     extra_query_params: ClassVar[Sequence[str]] = ()
     require_if_match: ClassVar[bool] = False
     max_nested_items: ClassVar[int] = 1000
+    read_rows: ClassVar[str] = "auto"
 
     @classmethod
     def get_model(cls) -> type[models.Model]:
@@ -110,6 +113,14 @@ class DeclaredViewSet:
         if action == "partial_update":
             return partial_schema(cls.schemas.update) if cls.schemas.update else None
         return None
+
+    @classmethod
+    def declared_read_path(cls) -> str:
+        """How the list reads its rows with the declared schema (``read_rows``): ``"values"``,
+        dicts of only the columns the schema names; or ``"instances: <why>"``, model instances
+        with the related rows prefetched. ``read_rows = "auto"`` (the default) takes values
+        where it can; ``"values"`` makes registration fail where it cannot; ``"instances"``."""
+        return _read_path(cls)  # type: ignore[arg-type]
 
     @classmethod
     def declared_response_schema(cls, action: str) -> Any:
@@ -220,6 +231,39 @@ def check_hooks(viewset: type[DeclaredViewSet]) -> None:
             raise ImproperlyConfigured(
                 f"{name}.{hook} runs for each request: write it as an instance method, "
                 f"`def {hook}(self)`, reading self.action, self.access, self.request{instead}.")
+
+
+_ROW_HOOKS = ("list", "paginate_queryset", "get_paginated_response")  # they see the page's rows
+_READ_ROWS = ("auto", "values", "instances")
+
+
+@cache
+def _read_path(viewset: type[DeclaredViewSet]) -> str:
+    if viewset.read_rows not in _READ_ROWS:
+        raise ImproperlyConfigured(f"{viewset.__name__}.read_rows = {viewset.read_rows!r}: use one of "
+                                   f"{', '.join(map(repr, _READ_ROWS))}.")
+    reason = _needs_instances(viewset)
+    if reason is not None and viewset.read_rows == "values":
+        raise ImproperlyConfigured(f"{viewset.__name__}.read_rows = 'values', but {reason}; read "
+                                   "instances (read_rows = 'auto' or 'instances') or change that.")
+    return "values" if reason is None else f"instances: {reason}"
+
+
+def _needs_instances(viewset: type[DeclaredViewSet]) -> str | None:
+    """Why the list of ``viewset`` reads model instances, or None when it reads values."""
+    if viewset.read_rows == "instances":
+        return "read_rows = 'instances'"
+    for hook in _ROW_HOOKS:
+        method = getattr(viewset, hook, None)
+        if method is not None and not method.__module__.startswith("djfapi.viewsets."):
+            return f"{hook}() is overridden (it may read the rows as instances)"
+    pagination = viewset.pagination_class or NoPagination
+    if pagination.paginate_queryset.__module__ != "djfapi.pagination":
+        return f"{pagination.__name__}.paginate_queryset() is overridden (it may read the rows as instances)"
+    schema = viewset.declared_response_schema("list")
+    if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
+        return "the list has no response schema"
+    return values_plan(viewset.get_model(), schema).reason
 
 
 @cache

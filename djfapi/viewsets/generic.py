@@ -28,6 +28,7 @@ from djfapi.permissions.access import Access
 from djfapi.permissions.base import BasePermission, as_permission
 from djfapi.schemas import OrmWriter, query_plan, server_owned_fields
 from djfapi.schemas.fields import field_scopes, orm_name, unpermitted_fields
+from djfapi.schemas.plans import ValuesPlan, values_plan
 from djfapi.schemas.reading import QueryPlan
 from djfapi.schemas.saving import fits_a_column, lock
 from djfapi.schemas.writing import NestedRows
@@ -227,8 +228,24 @@ class GenericViewSet(DeclaredViewSet):
         self.refresh_related(instance)
 
     def paginate_queryset(self, queryset: QuerySet[Any]) -> Any:
-        """The rows of the requested page, fetched by ``self.paginator``."""
-        return self.paginator.paginate_queryset(queryset)
+        """The rows of the requested page, fetched by ``self.paginator``: as dicts of the columns
+        the response schema names when :meth:`get_values_plan` has a plan, else as instances."""
+        plan = self.get_values_plan(queryset)
+        if plan is None:
+            return self.paginator.paginate_queryset(queryset)
+        page = self.paginator.paginate_queryset(plan.values(queryset, self.paginator.row_fields(queryset)))
+        return plan.rows(page, queryset)
+
+    def get_values_plan(self, queryset: QuerySet[Any]) -> ValuesPlan | None:
+        """How this call's list reads ``queryset`` without model instances (see
+        ``declared_read_path()``); None: it reads instances. Follows ``get_response_schema()``."""
+        if not self.declared_read_path().startswith("values"):
+            return None
+        schema = self.get_response_schema()
+        if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
+            return None
+        plan = values_plan(self.get_model(), schema)
+        return plan if plan.usable(queryset) else None
 
     def get_paginated_response(self, items: Any) -> dict[str, Any]:
         """The list response body around ``items``."""
