@@ -33,7 +33,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from djfapi.schemas.fields import field_options, orm_name
-from djfapi.schemas.reading import Row, input_key
+from djfapi.schemas.reading import Rows, input_key
 from djfapi.schemas.types import collection_item, nested_model
 
 __all__ = ["ValuesPlan", "values_plan"]
@@ -67,25 +67,30 @@ class Joined:
 @dataclass(frozen=True)
 class Node:
     """A schema read from the columns of one model: (key, column) pairs, joined objects,
-    nested lists, and names no model field has (read from the queryset's annotations)."""
+    nested lists, and names no model field has (read from the queryset's annotations).
+    ``pk``: the column the primary key is read from; ``as_read``: a row of ``values()`` is
+    already the row (keys are columns, nothing is nested, and the schema ignores extra keys)."""
 
     model: type[models.Model]
     columns: tuple[tuple[str, str], ...]
     joins: tuple[Joined, ...]
     levels: tuple[Level, ...]
     extras: tuple[tuple[str, str], ...]
+    pk: str
+    as_read: bool
 
     def paths(self, prefix: str = "") -> list[str]:
         """The ``values()`` paths this node and its joined objects read."""
-        found = [prefix + "pk", *(prefix + column for _, column in self.columns)]
+        found = [prefix + self.pk, *(prefix + column for _, column in self.columns)]
         for joined in self.joins:
             found += [prefix + joined.name, *joined.node.paths(f"{prefix}{joined.name}__")]
         return found
 
-    def all_levels(self, prefix: str = "") -> Iterable[tuple[str, Level]]:
-        """The nested lists of this node and its joined objects, with the prefix of their parent."""
+    def all_levels(self, prefix: str = "") -> Iterable[tuple[str, Node, Level]]:
+        """The nested lists of this node and its joined objects, with the prefix and the node
+        of their parent."""
         for level in self.levels:
-            yield prefix, level
+            yield prefix, self, level
         for joined in self.joins:
             yield from joined.node.all_levels(f"{prefix}{joined.name}__")
 
@@ -113,22 +118,24 @@ class ValuesPlan:
     def values(self, queryset: QuerySet[Any], also: Sequence[str] = ()) -> QuerySet[Any]:
         """``queryset`` as dicts of the columns the schema reads (and ``also``, for a paginator)."""
         assert self.node is not None
-        paths = self.node.paths() + [name for name in _extras(self.node, queryset)] + list(also)
+        paths = self.node.paths() + [name for _, name in _extras(self.node, queryset)] + list(also)
         return queryset.select_related(None).prefetch_related(None).values(*dict.fromkeys(paths))
 
-    def rows(self, raw: Sequence[dict[str, Any]], queryset: QuerySet[Any]) -> list[Row]:
+    def rows(self, raw: Sequence[dict[str, Any]], queryset: QuerySet[Any]) -> Rows:
         """The rows of the schema from ``raw`` (what :meth:`values` read), nested lists read by
         one query per level through the querysets ``queryset``'s prefetches name."""
         assert self.node is not None
-        return _assemble(self.node, raw, "", _prefetch_querysets(queryset), "", queryset)
+        return _assemble(self.node, raw, _prefetch_querysets(queryset), "", queryset)
 
 
 def _lookups(queryset: QuerySet[Any]) -> tuple[Any, ...]:
     return queryset._prefetch_related_lookups  # type: ignore[attr-defined,no-any-return]
 
 
-def _extras(node: Node, queryset: QuerySet[Any]) -> list[str]:
-    return [name for _, name in node.extras if name in queryset.query.annotations]
+def _extras(node: Node, queryset: QuerySet[Any]) -> list[tuple[str, str]]:
+    """The (key, name) of ``node``'s extras that ``queryset`` annotates (others are left out,
+    as reading an instance leaves out what it has not)."""
+    return [(key, name) for key, name in node.extras if name in queryset.query.annotations]
 
 
 def _prefetch_querysets(queryset: QuerySet[Any]) -> dict[str, QuerySet[Any]]:
@@ -136,27 +143,30 @@ def _prefetch_querysets(queryset: QuerySet[Any]) -> dict[str, QuerySet[Any]]:
             if isinstance(lookup, Prefetch) and lookup.queryset is not None}
 
 
-def _assemble(node: Node, raw: Sequence[dict[str, Any]], prefix: str,
-              querysets: dict[str, QuerySet[Any]], path: str, queryset: QuerySet[Any]) -> list[Row]:
-    """``node``'s rows from ``raw`` (read at ``prefix``), with their nested lists."""
+def _assemble(node: Node, raw: Sequence[dict[str, Any]], querysets: dict[str, QuerySet[Any]],
+              path: str, queryset: QuerySet[Any]) -> Rows:
+    """``node``'s rows from ``raw``, with their nested lists (``path``: where ``node`` is, as
+    prefetch_related names it from the list's model)."""
+    extras = _extras(node, queryset)
+    if node.as_read and all(key == name for key, name in extras):
+        return Rows(raw)
     lists = {}
-    for at, level in node.all_levels():
-        keys = {row[prefix + at + "pk"] for row in raw if row[prefix + at + "pk"] is not None}
+    for at, owner, level in node.all_levels():
+        keys = {row[at + owner.pk] for row in raw if row[at + owner.pk] is not None}
         lists[at, level.key] = _children(level, keys, querysets, path + at)
-    extras = [(key, name) for key, name in node.extras if name in queryset.query.annotations]
-    return [_build(node, row, prefix, lists, "", extras) for row in raw]
+    return Rows(_build(node, row, lists, "", extras) for row in raw)
 
 
-def _build(node: Node, row: dict[str, Any], prefix: str, lists: dict[tuple[str, str], dict[Any, Any]],
-           at: str, extras: Sequence[tuple[str, str]] = ()) -> Row:
-    out = Row({key: row[prefix + at + column] for key, column in node.columns})
+def _build(node: Node, row: dict[str, Any], lists: dict[tuple[str, str], dict[Any, Any]],
+           at: str, extras: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+    out = {key: row[at + column] for key, column in node.columns}
     for key, name in extras:
         out[key] = row[name]
     for joined in node.joins:
-        out[joined.key] = None if row[prefix + at + joined.name] is None else _build(
-            joined.node, row, prefix, lists, f"{at}{joined.name}__")
+        out[joined.key] = None if row[at + joined.name] is None else _build(
+            joined.node, row, lists, f"{at}{joined.name}__")
     for level in node.levels:
-        out[level.key] = lists[at, level.key].get(row[prefix + at + "pk"], [])
+        out[level.key] = lists[at, level.key].get(row[at + node.pk], [])
     return out
 
 
@@ -176,8 +186,8 @@ def _children(level: Level, keys: set[Any], querysets: dict[str, QuerySet[Any]],
         for parent, pk in queryset.values_list(level.link, "pk"):
             found.setdefault(parent, []).append(pk)
         return found
-    raw = list(ValuesPlan(level.node).values(queryset, (f"{level.link}",)))
-    rows = _assemble(level.node, raw, "", querysets, where + "__", queryset)
+    raw = list(ValuesPlan(level.node).values(queryset, (level.link,)))
+    rows = _assemble(level.node, raw, querysets, where + "__", queryset)
     for row, built in zip(raw, rows, strict=True):
         found.setdefault(row[level.link], []).append(built)
     return found
@@ -214,7 +224,10 @@ def _node(model: type[models.Model], schema: type[BaseModel], seen: tuple[type, 
                 levels.append(part)
             else:
                 columns.append(part)
-    return Node(model, tuple(columns), tuple(joins), tuple(levels), tuple(extras))
+    pk = next((column for _, column in columns if column == model._meta.pk.attname), "pk")
+    as_read = not (joins or levels) and all(key == column for key, column in columns) and (
+        schema.model_config.get("extra") in (None, "ignore"))  # the row's other keys are dropped
+    return Node(model, tuple(columns), tuple(joins), tuple(levels), tuple(extras), pk, as_read)
 
 
 def _field(model: type[models.Model], attribute: str, where: str) -> Any:

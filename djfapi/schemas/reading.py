@@ -26,11 +26,11 @@ from pydantic.fields import FieldInfo
 from djfapi.schemas.fields import field_options, orm_name
 from djfapi.schemas.types import collection_item, is_model, nested_model, optional_inner, strip_annotated
 
-__all__ = ["QueryPlan", "Row", "orm_data", "prepare", "query_plan", "reader", "transfer_from_orm"]
+__all__ = ["QueryPlan", "Rows", "orm_data", "prepare", "query_plan", "reader", "transfer_from_orm"]
 
 
-class Row(dict[str, Any]):
-    """A row read by a values plan (:mod:`djfapi.schemas.plans`): already what its schema takes."""
+class Rows(list[Any]):
+    """Rows read by a values plan (:mod:`djfapi.schemas.plans`): already what their schema takes."""
 
 
 def _read(obj: Any, name: str) -> Any:
@@ -115,7 +115,7 @@ def converter(annotation: Any) -> Callable[[Any], Any]:
     each = _converter(item)
 
     def many(value: Any) -> Any:
-        if isinstance(value, str | bytes | dict):
+        if type(value) is Rows or isinstance(value, str | bytes | dict):
             return value
         if isinstance(value, models.Manager):
             value = value.all()
@@ -136,7 +136,7 @@ def _id_of_row(value: Any) -> Any:
 
 
 def _model_data(schema: type[BaseModel], value: Any) -> Any:
-    if type(value) is Row or isinstance(value, BaseModel):
+    if isinstance(value, BaseModel):
         return value
     if isinstance(value, dict):
         return {key: prepare(_annotation_of(schema, key), item) for key, item in value.items()}
