@@ -8,6 +8,10 @@
 #   make fuzz FUZZ_EXAMPLES=200 FUZZ_SEED=7 FUZZ_DATABASE=postgres
 # make soak: the database fault tests long (more clients, longer load, repeated restarts) on a
 # PostgreSQL cluster of their own (needs root and pg_createcluster); prints what clients saw.
+# make bench-threads: the demo under uvicorn (core 0) loaded by wrk (core 1), thread limits 40/8/4
+#   × one connection a request / CONN_MAX_AGE=60 / Django's pool, on a PostgreSQL database of its
+#   own (needs wrk and taskset; about 7 minutes); bench/THREADS.md holds a run. Shorter:
+#   make bench-threads BENCH_ARGS='--rounds 1 --threads 8 --modes pool'
 PYTHON ?= python3
 VENV ?= .venv
 DJANGO ?= django>=5.2
@@ -15,11 +19,12 @@ PYTEST_ARGS ?=
 FUZZ_EXAMPLES ?= 20
 FUZZ_SEED ?= 20260611
 FUZZ_DATABASE ?= sqlite
+BENCH_ARGS ?=
 
 # The stamp names the interpreter and Django asked for, so asking for others rebuilds the venv.
 STAMP := $(VENV)/.installed-$(shell echo '$(PYTHON) $(DJANGO)' | cksum | cut -d' ' -f1)
 
-.PHONY: demo test fuzz soak lint install clean
+.PHONY: demo test fuzz soak bench-threads lint install clean
 
 install: $(STAMP)
 
@@ -45,6 +50,9 @@ fuzz: install
 
 soak: install
 	DJFAPI_TEST_DATABASE=postgres DJFAPI_SOAK=1 $(VENV)/bin/python -m pytest -s -q tests/test_database_recovery.py $(PYTEST_ARGS)
+
+bench-threads: install
+	$(VENV)/bin/python scripts/bench_threads.py $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -17,7 +17,7 @@ from typing import Any
 from django.core import signing
 from django.db.models import QuerySet
 from fastapi import HTTPException, Query
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, Field, create_model
 
 from djfapi.keyset import Key, Position, beyond, dump_value, load_value, ordering_keys, orderings
 
@@ -62,15 +62,26 @@ MAX_OFFSET = 2**62  # beyond what a database's 64-bit OFFSET takes; larger is a 
 
 
 class LimitOffsetPagination(BasePagination):
-    """``?limit=&offset=``, answered as ``{"items", "total", "limit", "offset"}``."""
+    """``?limit=&offset=``, answered as ``{"items", "total", "limit", "offset"}``.
+
+    ``total`` costs a second query a page, ``SELECT COUNT(*)`` over every row the filters
+    leave (on PostgreSQL a scan of them all). A subclass with ``count = False`` runs none: it
+    reads one row more than the page and answers ``{"items", "limit", "offset", "more"}``,
+    where ``more`` says whether rows follow this page::
+
+        class UncountedPagination(LimitOffsetPagination):
+            count = False
+    """
 
     default_limit = 50
     max_limit = 1000
+    count = True  # answer ``total`` (one COUNT query a page); False: answer ``more`` instead
 
     def __init__(self, limit: int | None = None, offset: int = 0) -> None:
         self.limit = min(limit or self.default_limit, self.max_limit)
         self.offset = offset
         self.total = 0
+        self.more = False
 
     @classmethod
     def dependency(cls) -> Callable[..., Awaitable[BasePagination]]:
@@ -86,15 +97,21 @@ class LimitOffsetPagination(BasePagination):
         return pagination
 
     def paginate_queryset(self, queryset: QuerySet[Any]) -> Sequence[Any]:
-        self.total = queryset.count()
-        return list(queryset[self.offset : self.offset + self.limit])
+        if self.count:
+            self.total = queryset.count()
+            return list(queryset[self.offset : self.offset + self.limit])
+        rows = list(queryset[self.offset : self.offset + self.limit + 1])
+        self.more = len(rows) > self.limit
+        return rows[: self.limit]
 
     def get_paginated_response(self, items: Sequence[Any]) -> dict[str, Any]:
-        return {"items": items, "total": self.total, "limit": self.limit, "offset": self.offset}
+        if self.count:
+            return {"items": items, "total": self.total, "limit": self.limit, "offset": self.offset}
+        return {"items": items, "limit": self.limit, "offset": self.offset, "more": self.more}
 
     @classmethod
     def response_schema(cls, item: type[BaseModel]) -> type[BaseModel]:
-        return _limit_offset_schema(item)
+        return _limit_offset_schema(item) if cls.count else _uncounted_schema(item)
 
 
 class CursorPagination(BasePagination):
@@ -226,4 +243,15 @@ def _limit_offset_schema(item: type[BaseModel]) -> type[BaseModel]:
         total=(int, ...),
         limit=(int, ...),
         offset=(int, ...),
+    )
+
+
+@functools.cache
+def _uncounted_schema(item: type[BaseModel]) -> type[BaseModel]:
+    return create_model(
+        f"{item.__name__}UncountedPage",
+        items=(list[item], ...),  # type: ignore[valid-type]
+        limit=(int, ...),
+        offset=(int, ...),
+        more=(bool, Field(description="Whether rows follow this page.")),
     )

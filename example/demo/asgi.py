@@ -3,9 +3,14 @@ interactive API docs at /docs, served with no internet (Swagger UI's files come 
 fastapi-offline package, not a CDN).
 
     uvicorn demo.asgi:app        (from example/)
+
+DJFAPI_THREADS=<n> caps the threads that run requests' ORM work at n (anyio's default is 40);
+see the README's Deployment section for the size that served best.
 """
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import django
@@ -13,6 +18,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo.settings")
 django.setup()
 
+import anyio.to_thread  # noqa: E402
 import fastapi_offline  # noqa: E402
 from django.contrib import admin  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
@@ -27,7 +33,17 @@ from demo.api import router  # noqa: E402
 SWAGGER_FILES = Path(fastapi_offline.__file__).parent / "static"
 ADMIN_FILES = Path(admin.__file__).parent / "static" / "admin"
 
-app = FastAPI(title="djfapi demo", version=djfapi.__version__, docs_url=None, redoc_url=None)
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Size the threadpool before the first request: the limiter belongs to the event loop."""
+    if os.environ.get("DJFAPI_THREADS"):
+        anyio.to_thread.current_default_thread_limiter().total_tokens = int(os.environ["DJFAPI_THREADS"])
+    yield
+
+
+app = FastAPI(title="djfapi demo", version=djfapi.__version__, docs_url=None, redoc_url=None,
+              lifespan=lifespan)
 djfapi.install(app)
 app.include_router(router, prefix="/api")
 app.mount("/static/docs", StaticFiles(directory=SWAGGER_FILES), name="docs-files")
