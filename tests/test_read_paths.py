@@ -312,3 +312,29 @@ def test_a_prefetch_to_an_attribute_reads_instances():
     with TestClient(app) as client:
         rows = client.get("/companies?limit=3").json()["items"]
     assert [[tag["label"] for tag in row["archived_tags"]] for row in rows] == [[], [], ["tag 1"]]
+
+
+def test_a_retrieve_reads_values_too(clients, instances_made):
+    make_data()
+    values, instances = clients
+    company = models.Company.objects.get(name="Company 002")  # with departments, teams and tags
+    department = models.Department.objects.filter(company=company).first()
+    for path in (f"/companies/{company.id}", f"/departments/{department.id}", "/companies/999999",
+                 "/companies/not-a-number", f"/companies/{2**70}"):
+        fast, slow = values.get(path), instances.get(path)
+        assert (fast.status_code, fast.content, fast.headers.get("etag")) == (
+            slow.status_code, slow.content, slow.headers.get("etag"))
+    instances_made.clear()
+    assert values.get(f"/companies/{company.id}").json()["costcenters"][0]["code"] == "A"
+    assert instances_made == []
+    assert values.get("/companies/999999").json() == {"detail": "No company with company_id 999999."}
+
+
+def test_a_retrieve_with_permission_classes_reads_the_instance():
+    from djfapi.permissions import AllowAny
+
+    assert viewset(CompanyRef).declared_read_path("retrieve") == "values"
+    assert viewset(CompanyRef, permission_classes=[AllowAny]).declared_read_path("retrieve") == (
+        "instances: permission_classes may check the row (has_object_permission)")
+    assert viewset(CompanyRef, get_object=lambda self: None).declared_read_path("retrieve") == (
+        "instances: get_object() is overridden (it may read the rows as instances)")

@@ -26,7 +26,11 @@ from pydantic.fields import FieldInfo
 from djfapi.schemas.fields import field_options, orm_name
 from djfapi.schemas.types import collection_item, is_model, nested_model, optional_inner, strip_annotated
 
-__all__ = ["QueryPlan", "Rows", "orm_data", "prepare", "query_plan", "reader", "transfer_from_orm"]
+__all__ = ["QueryPlan", "ReadRow", "Rows", "orm_data", "prepare", "query_plan", "reader", "transfer_from_orm"]
+
+
+class ReadRow(dict[str, Any]):
+    """A row read by a values plan: already what its schema takes."""
 
 
 class Rows(list[Any]):
@@ -136,7 +140,7 @@ def _id_of_row(value: Any) -> Any:
 
 
 def _model_data(schema: type[BaseModel], value: Any) -> Any:
-    if isinstance(value, BaseModel):
+    if type(value) is ReadRow or isinstance(value, BaseModel):
         return value
     if isinstance(value, dict):
         return {key: prepare(_annotation_of(schema, key), item) for key, item in value.items()}

@@ -115,12 +115,13 @@ class DeclaredViewSet:
         return None
 
     @classmethod
-    def declared_read_path(cls) -> str:
-        """How the list reads its rows with the declared schema (``read_rows``): ``"values"``,
-        dicts of only the columns the schema names; or ``"instances: <why>"``, model instances
-        with the related rows prefetched. ``read_rows = "auto"`` (the default) takes values
-        where it can; ``"values"`` makes registration fail where it cannot; ``"instances"``."""
-        return _read_path(cls)  # type: ignore[arg-type]
+    def declared_read_path(cls, action: str = "list") -> str:
+        """How ``action`` (``list`` or ``retrieve``) reads its rows with the declared schema
+        (``read_rows``): ``"values"``, dicts of only the columns the schema names; or
+        ``"instances: <why>"``, model instances with the related rows prefetched.
+        ``read_rows = "auto"`` (the default) takes values where it can; ``"values"`` makes
+        registration fail where the list cannot; ``"instances"`` always reads instances."""
+        return _read_path(cls, action)  # type: ignore[arg-type]
 
     @classmethod
     def declared_response_schema(cls, action: str) -> Any:
@@ -233,36 +234,40 @@ def check_hooks(viewset: type[DeclaredViewSet]) -> None:
                 f"`def {hook}(self)`, reading self.action, self.access, self.request{instead}.")
 
 
-_ROW_HOOKS = ("list", "paginate_queryset", "get_paginated_response")  # they see the page's rows
+# Hooks that see the rows an action reads: overriding one keeps them model instances.
+_ROW_HOOKS = {"list": ("list", "paginate_queryset", "get_paginated_response"),
+              "retrieve": ("retrieve", "get_object", "check_object_permissions", "get_permissions")}
 _READ_ROWS = ("auto", "values", "instances")
 
 
 @cache
-def _read_path(viewset: type[DeclaredViewSet]) -> str:
+def _read_path(viewset: type[DeclaredViewSet], action: str) -> str:
     if viewset.read_rows not in _READ_ROWS:
         raise ImproperlyConfigured(f"{viewset.__name__}.read_rows = {viewset.read_rows!r}: use one of "
                                    f"{', '.join(map(repr, _READ_ROWS))}.")
-    reason = _needs_instances(viewset)
-    if reason is not None and viewset.read_rows == "values":
+    reason = _needs_instances(viewset, action)
+    if reason is not None and viewset.read_rows == "values" and action == "list":
         raise ImproperlyConfigured(f"{viewset.__name__}.read_rows = 'values', but {reason}; read "
                                    "instances (read_rows = 'auto' or 'instances') or change that.")
     return "values" if reason is None else f"instances: {reason}"
 
 
-def _needs_instances(viewset: type[DeclaredViewSet]) -> str | None:
-    """Why the list of ``viewset`` reads model instances, or None when it reads values."""
+def _needs_instances(viewset: type[DeclaredViewSet], action: str) -> str | None:
+    """Why ``action`` of ``viewset`` reads model instances, or None when it reads values."""
     if viewset.read_rows == "instances":
         return "read_rows = 'instances'"
-    for hook in _ROW_HOOKS:
+    for hook in _ROW_HOOKS[action]:
         method = getattr(viewset, hook, None)
         if method is not None and not method.__module__.startswith("djfapi.viewsets."):
             return f"{hook}() is overridden (it may read the rows as instances)"
+    if action == "retrieve" and viewset.permission_classes:
+        return "permission_classes may check the row (has_object_permission)"
     pagination = viewset.pagination_class or NoPagination
-    if pagination.paginate_queryset.__module__ != "djfapi.pagination":
+    if action == "list" and pagination.paginate_queryset.__module__ != "djfapi.pagination":
         return f"{pagination.__name__}.paginate_queryset() is overridden (it may read the rows as instances)"
-    schema = viewset.declared_response_schema("list")
+    schema = viewset.declared_response_schema(action)
     if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
-        return "the list has no response schema"
+        return f"the {action} has no response schema"
     return values_plan(viewset.get_model(), schema).reason
 
 

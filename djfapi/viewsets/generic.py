@@ -13,7 +13,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist, PermissionDenied
 from django.db import models, transaction
 from django.db import router as db_router
 from django.db.models import ForeignObjectRel, QuerySet, prefetch_related_objects
@@ -29,7 +29,7 @@ from djfapi.permissions.base import BasePermission, as_permission
 from djfapi.schemas import OrmWriter, query_plan, server_owned_fields
 from djfapi.schemas.fields import field_scopes, orm_name, unpermitted_fields
 from djfapi.schemas.plans import ValuesPlan, values_plan
-from djfapi.schemas.reading import QueryPlan
+from djfapi.schemas.reading import QueryPlan, ReadRow
 from djfapi.schemas.saving import fits_a_column, lock
 from djfapi.schemas.writing import NestedRows
 from djfapi.tenancy import limit_to_tenant, reference_queryset, stamp_tenant, tenant_path
@@ -193,17 +193,38 @@ class GenericViewSet(DeclaredViewSet):
 
     def get_object(self) -> Any:
         """The row the path names, from ``get_queryset()``; 404 when that does not hold it."""
-        lookup_url_kwarg = self.get_lookup_url_kwarg()
-        value = self.kwargs[lookup_url_kwarg]
-        model = self.get_model()
+        value = self.kwargs[self.get_lookup_url_kwarg()]
         try:
             if not fits_a_column(value):  # no row has it, and SQLite could not even compare it
                 raise ObjectDoesNotExist
             obj = self.get_queryset().get(**{self.lookup_field: value})
         except ObjectDoesNotExist:
-            raise Http404(f"No {model._meta.verbose_name} with {lookup_url_kwarg} {value}.") from None
+            raise self.not_found(value) from None
         self.check_object_permissions(obj)
         return obj
+
+    def read_object(self) -> Any:
+        """The row a retrieve answers: read as the dict of the columns its schema names when
+        :meth:`get_values_plan` has a plan (no hook needs the instance), else :meth:`get_object`."""
+        queryset = self.get_queryset()
+        plan = self.get_values_plan(queryset)
+        if plan is None:
+            return self.get_object()
+        value = self.kwargs[self.get_lookup_url_kwarg()]
+        if not fits_a_column(value):
+            raise self.not_found(value)
+        found = plan.rows(list(plan.values(queryset.filter(**{self.lookup_field: value}))[:2]), queryset)
+        if len(found) > 1:  # as QuerySet.get() says it
+            raise MultipleObjectsReturned(f"More than one {self.get_model()._meta.object_name} has "
+                                          f"{self.lookup_field} {value}.")
+        if not found:
+            raise self.not_found(value)
+        return ReadRow(found[0])
+
+    def not_found(self, value: Any) -> Http404:
+        """The 404 of a path value no row of ``get_queryset()`` has."""
+        noun = self.get_model()._meta.verbose_name
+        return Http404(f"No {noun} with {self.get_lookup_url_kwarg()} {value}.")
 
     def get_object_for_write(self) -> Any:
         """The row an update or delete changes: :meth:`get_object`, and when the request sends
@@ -237,9 +258,9 @@ class GenericViewSet(DeclaredViewSet):
         return plan.rows(page, queryset)
 
     def get_values_plan(self, queryset: QuerySet[Any]) -> ValuesPlan | None:
-        """How this call's list reads ``queryset`` without model instances (see
+        """How this call's list or retrieve reads ``queryset`` without model instances (see
         ``declared_read_path()``); None: it reads instances. Follows ``get_response_schema()``."""
-        if not self.declared_read_path().startswith("values"):
+        if self.action not in ("list", "retrieve") or self.declared_read_path(self.action) != "values":
             return None
         schema = self.get_response_schema()
         if not (isinstance(schema, type) and issubclass(schema, BaseModel)):

@@ -39,7 +39,7 @@ class RetrieveModelMixin(_Base):
     """``GET /<prefix>/{id}``: one row."""
 
     def retrieve(self) -> Any:
-        return self.get_object()
+        return self.read_object()
 
 
 class CreateModelMixin(_Base):
