@@ -106,14 +106,7 @@ class ValuesPlan:
     def usable(self, queryset: QuerySet[Any]) -> bool:
         """Whether ``queryset`` can be read by this plan: a plain model queryset whose prefetches
         carry no ``to_attr`` and whose nested querysets are not sliced."""
-        if self.node is None or queryset._iterable_class is not ModelIterable:
-            return False
-        query = queryset.query
-        if query.combinator or query.extra or query.is_sliced:
-            return False
-        return all(not (isinstance(lookup, Prefetch) and (
-            lookup.to_attr or (lookup.queryset is not None and lookup.queryset.query.is_sliced)))
-            for lookup in _lookups(queryset))
+        return self.node is not None and _plain(queryset)
 
     def values(self, queryset: QuerySet[Any], also: Sequence[str] = ()) -> QuerySet[Any]:
         """``queryset`` as dicts of the columns the schema reads (and ``also``, for a paginator)."""
@@ -126,6 +119,16 @@ class ValuesPlan:
         one query per level through the querysets ``queryset``'s prefetches name."""
         assert self.node is not None
         return _assemble(self.node, raw, _prefetch_querysets(queryset), "", queryset)
+
+
+def _plain(queryset: QuerySet[Any]) -> bool:
+    """Whether ``queryset`` reads model rows as they are, and so do its prefetches' querysets:
+    not combined, not with ``extra()``, not sliced, and prefetching to no ``to_attr``."""
+    query = queryset.query
+    if queryset._iterable_class is not ModelIterable or query.combinator or query.extra or query.is_sliced:
+        return False
+    return all(not isinstance(lookup, Prefetch) or (not lookup.to_attr and (
+        lookup.queryset is None or _plain(lookup.queryset))) for lookup in _lookups(queryset))
 
 
 def _lookups(queryset: QuerySet[Any]) -> tuple[Any, ...]:
@@ -181,6 +184,10 @@ def _children(level: Level, keys: set[Any], querysets: dict[str, QuerySet[Any]],
     found: dict[Any, list[Any]] = {}
     if not keys:
         return found
+    # The prefetches of the level's own queryset read the levels below it, unless the list's
+    # queryset names those paths itself.
+    querysets = {**{f"{where}__{inner}": nested for inner, nested in _prefetch_querysets(base).items()},
+                 **querysets}
     queryset = base.filter(**{f"{level.link}__in": keys})
     if level.node is None:
         for parent, pk in queryset.values_list(level.link, "pk"):
