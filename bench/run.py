@@ -508,7 +508,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8101, help="the first of five ports")
     args = parser.parse_args(argv)
     args.long = args.long or ["tree list 500"]
-    command = " ".join(["python -m bench.run", *(argv if argv is not None else sys.argv[1:])])
+    extra = " ".join(argv if argv is not None else sys.argv[1:])
+    command = f"make bench{f' BENCH_ARGS={extra!r}' if extra else ''}  # python -m bench.run {extra}".rstrip()
     started = time.monotonic()
     setup()
     if not args.no_seed:
