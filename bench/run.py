@@ -233,7 +233,8 @@ def throughput(args: argparse.Namespace, servers: list[Server], scenarios: list[
                     for r in runs.get((s, server.competitor.name), [])
                 ]
                 ids = prepare(scenario, max(known, default=0), seconds)
-                run = wrk(server, scenario, seconds, args.connections, ids)
+                connections = args.long_connections if scenario.name in args.long else args.connections
+                run = wrk(server, scenario, seconds, connections, ids)
                 runs.setdefault((scenario.name, server.competitor.name), []).append(run)
                 if scenario.writes:
                     remove_written_rows()
@@ -355,19 +356,15 @@ def targets(scenario: str, runs: dict, lat: dict) -> str:
     if scenario not in TARGETS:
         return "—"
     mine = runs[scenario, "djfapi"]
-    checks = [
-        (f"≥ {TARGETS[scenario]}× careful", median_ratio(mine, runs[scenario, BASELINE]), TARGETS[scenario])
-    ]
+    checks = [(f"≥ {TARGETS[scenario]}× careful", BASELINE, TARGETS[scenario])]
     if scenario.endswith("list 50") and scenario != "flat list 50":
-        checks += [
-            (f"≥ {NESTED_VS_WSGI:g}× {name}", median_ratio(mine, runs[scenario, name]), NESTED_VS_WSGI)
-            for name in ("drf", "ninja")
-            if (scenario, name) in runs
-        ]
-    parts = [
-        f"{label}: {'n/a' if ratio is None else 'met' if ratio[0] >= floor else 'missed'}"
-        for label, ratio, floor in checks
-    ]
+        checks += [(f"≥ {NESTED_VS_WSGI:g}× {name}", name, NESTED_VS_WSGI) for name in ("drf", "ninja")]
+    parts = []
+    for label, name, floor in checks:
+        ratio = median_ratio(mine, runs[scenario, name])
+        mark = "" if ratio is not None else "†"  # no round counted: judged on every round
+        value = (ratio or indicative_ratio(mine, runs[scenario, name]))[0]
+        parts.append(f"{label}: {'met' if value >= floor else 'missed'}{mark}")
     if scenario.endswith("list 50") and scenario != "flat list 50" and (scenario, "djfapi") in lat:
         met = lat[scenario, "djfapi"]["p99_ms"] <= lat[scenario, BASELINE]["p99_ms"]
         parts.append(f"p99 ≤ careful's: {'met' if met else 'missed'}")
@@ -395,7 +392,8 @@ def report(
         f"- Command: `{command}`",
         f"- Method: {args.rounds} interleaved rounds; each server one process on core 0 (uvicorn for the "
         "ASGI apps, gunicorn with one sync worker for DRF and ninja), `wrk -t1 "
-        f"-c{args.connections} -d{args.duration}s` (`-d{args.long_duration}s` for {', '.join(args.long)}) on "
+        f"-c{args.connections} -d{args.duration}s` "
+        f"(`-c{args.long_connections} -d{args.long_duration}s` for {', '.join(args.long)}) on "
         "core 1; PostgreSQL on the same machine, unpinned. Every competitor keeps database connections "
         "60 s (`CONN_MAX_AGE = 60`), runs no middleware and no authentication. Seed: 2,000 companies × 3 "
         "departments × 2 teams; lists read the first page of `?limit=N`.",
@@ -500,6 +498,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=1, help="seconds of each wrk run")
     parser.add_argument("--long", action="append", help="scenarios run --long-duration (the slowest)")
     parser.add_argument("--long-duration", type=int, default=3)
+    parser.add_argument(
+        "--long-connections",
+        type=int,
+        default=2,
+        help="wrk's connections for those (8 requests of 150 ms on one core finish too late)",
+    )
     parser.add_argument("--connections", type=int, default=8, help="wrk's open connections")
     parser.add_argument("--latency-seconds", type=float, default=2.0, help="each fixed-rate run (at least)")
     parser.add_argument("--scenario", action="append", help="only these scenarios (repeatable)")
