@@ -6,6 +6,12 @@
 # make fuzz: schemathesis against the demo served by uvicorn on its own fresh database, every
 #   phase and check, fixed seed; CI runs the short form, locally ask for more:
 #   make fuzz FUZZ_EXAMPLES=200 FUZZ_SEED=7 FUZZ_DATABASE=postgres
+# make bench: the benchmark (bench/): djfapi against hand-written FastAPI, DRF and django-ninja,
+#   each server on core 0, wrk on core 1, PostgreSQL (BENCH_DATABASE_URL); writes bench/RESULTS.md
+#   in about 13 minutes on 2 cores. Its own venv (.venv-bench); installs wrk when missing (apt-get).
+#   make bench BENCH_ARGS='--rounds 7 --duration 2'
+# make bench-inprocess: µs per request with each app called directly; PROFILE=1 writes
+#   pyinstrument profiles to bench/profiles/ (narrow it: BENCH_ARGS='--competitor djfapi').
 # make soak: the database fault tests long (more clients, longer load, repeated restarts) on a
 # PostgreSQL cluster of their own (needs root and pg_createcluster); prints what clients saw.
 # make bench-threads: the demo under uvicorn (core 0) loaded by wrk (core 1), thread limits 40/8/4
@@ -19,12 +25,14 @@ PYTEST_ARGS ?=
 FUZZ_EXAMPLES ?= 20
 FUZZ_SEED ?= 20260611
 FUZZ_DATABASE ?= sqlite
+BENCH_VENV ?= .venv-bench
 BENCH_ARGS ?=
+PROFILE ?=
 
 # The stamp names the interpreter and Django asked for, so asking for others rebuilds the venv.
 STAMP := $(VENV)/.installed-$(shell echo '$(PYTHON) $(DJANGO)' | cksum | cut -d' ' -f1)
 
-.PHONY: demo test fuzz soak bench-threads lint install clean
+.PHONY: demo test fuzz soak lint install clean bench bench-inprocess bench-threads
 
 install: $(STAMP)
 
@@ -32,7 +40,7 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	$(PYTHON) -m venv --clear $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[dev,demo,postgres,jwt,sentry]' '$(DJANGO)'
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev,demo,postgres,jwt,sentry,bench]' '$(DJANGO)'
 	$(VENV)/bin/python -c "import sys, django, fastapi, pydantic; print('python', sys.version.split()[0], '| django', django.get_version(), '| fastapi', fastapi.__version__, '| pydantic', pydantic.VERSION)"
 	touch $@
 
@@ -57,6 +65,20 @@ bench-threads: install
 lint: install
 	$(VENV)/bin/ruff check .
 	PYTHONPATH=. $(VENV)/bin/mypy djfapi  # --strict, with django-stubs (pyproject.toml)
+
+$(BENCH_VENV)/.installed-bench: pyproject.toml
+	rm -f $(BENCH_VENV)/.installed-bench
+	$(PYTHON) -m venv --clear $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[bench,postgres,jwt]'
+	touch $@
+
+bench: $(BENCH_VENV)/.installed-bench
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	$(BENCH_VENV)/bin/python -m bench.run $(BENCH_ARGS)
+
+bench-inprocess: $(BENCH_VENV)/.installed-bench
+	$(BENCH_VENV)/bin/python -m bench.inprocess $(if $(PROFILE),--profile) $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .venv-* *.egg-info .pytest_cache .ruff_cache
