@@ -21,6 +21,8 @@ from pydantic import BaseModel, Field, create_model
 
 from djfapi.keyset import Key, Position, beyond, dump_value, load_value, ordering_keys, orderings
 
+RowReader = Callable[[QuerySet[Any], Sequence[str]], list[Any]]
+
 __all__ = ["MAX_OFFSET", "BasePagination", "CursorPagination", "LimitOffsetPagination", "NoPagination"]
 
 
@@ -35,14 +37,17 @@ class BasePagination:
 
         return pagination
 
+    read_rows: RowReader | None = None  # set per request by a viewset that reads values
+
     def paginate_queryset(self, queryset: QuerySet[Any]) -> Sequence[Any]:
         """The rows of this page, fetched."""
-        return list(queryset)
+        return self.fetch(queryset)
 
-    def row_fields(self, queryset: QuerySet[Any]) -> Sequence[str]:
-        """What :meth:`paginate_queryset` reads of each row besides the response's fields, when
-        rows are read as dicts (``values()``) rather than model instances."""
-        return ()
+    def fetch(self, queryset: QuerySet[Any], also: Sequence[str] = ()) -> list[Any]:
+        """The rows of ``queryset`` (the page, sliced): model instances, or the dicts
+        ``read_rows`` reads (a viewset's values plan), with ``also`` (fields the paginator reads
+        of each row) among their keys. Counting and filtering use the queryset as it is."""
+        return list(queryset) if self.read_rows is None else self.read_rows(queryset, also)
 
     def get_paginated_response(self, items: Sequence[Any]) -> dict[str, Any]:
         """The response body for ``items``, validated against :meth:`response_schema`."""
@@ -99,8 +104,8 @@ class LimitOffsetPagination(BasePagination):
     def paginate_queryset(self, queryset: QuerySet[Any]) -> Sequence[Any]:
         if self.count:
             self.total = queryset.count()
-            return list(queryset[self.offset : self.offset + self.limit])
-        rows = list(queryset[self.offset : self.offset + self.limit + 1])
+            return self.fetch(queryset[self.offset : self.offset + self.limit])
+        rows = self.fetch(queryset[self.offset : self.offset + self.limit + 1])
         self.more = len(rows) > self.limit
         return rows[: self.limit]
 
@@ -184,15 +189,12 @@ class CursorPagination(BasePagination):
         queryset = queryset.order_by(*orderings(keys, backwards))
         if not queryset.query.standard_ordering:  # the keys already read the ordering reversed
             queryset = queryset.reverse()
-        rows = list(queryset[: self.size + 1])
+        rows = self.fetch(queryset[: self.size + 1], [key.path for key in keys])
         more, rows = len(rows) > self.size, rows[: self.size]
         if backwards:
             rows.reverse()
         self.next, self.previous = self.links(rows, more, keys, ordering)
         return rows
-
-    def row_fields(self, queryset: QuerySet[Any]) -> Sequence[str]:
-        return [key.path for key in ordering_keys(queryset)]  # where a page ends
 
     def links(self, rows: list[Any], more: bool, keys: list[Key], ordering: list[Any]
               ) -> tuple[str | None, str | None]:

@@ -365,3 +365,17 @@ def test_a_prefetch_inside_a_prefetch_is_followed():
     teams = [team["name"] for row in json.loads(answers[0])["items"] for department in row["departments"]
              for team in department["teams"]]
     assert set(teams) == {"Team 1"} and len(teams) == models.Department.objects.count()
+
+
+def test_the_count_reads_no_join(clients, query_log):
+    """A nested ForeignKey object is joined for the page's rows only: COUNT(*) scans the list's
+    own table."""
+    make_data()
+    values, _ = clients
+    assert values.get("/departments").json()["items"]
+    counts = [sql for _, sql in query_log if "COUNT(" in sql.upper()]
+    assert counts == [] or all("JOIN" not in sql.upper() for sql in counts)
+    query_log.clear()
+    assert values.get("/companies?limit=2").json()["items"][0]["country"] is None
+    counts = [sql for _, sql in query_log if "COUNT(" in sql.upper()]
+    assert len(counts) == 1 and "JOIN" not in counts[0].upper()

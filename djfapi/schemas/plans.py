@@ -114,6 +114,10 @@ class ValuesPlan:
         paths = self.node.paths() + [name for _, name in _extras(self.node, queryset)] + list(also)
         return queryset.select_related(None).prefetch_related(None).values(*dict.fromkeys(paths))
 
+    def read(self, queryset: QuerySet[Any], also: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """The rows of ``queryset`` as :meth:`values` reads them."""
+        return list(self.values(queryset, also))
+
     def rows(self, raw: Sequence[dict[str, Any]], queryset: QuerySet[Any]) -> Rows:
         """The rows of the schema from ``raw`` (what :meth:`values` read), nested lists read by
         one query per level through the querysets ``queryset``'s prefetches name."""

@@ -254,8 +254,8 @@ class GenericViewSet(DeclaredViewSet):
         plan = self.get_values_plan(queryset)
         if plan is None:
             return self.paginator.paginate_queryset(queryset)
-        page = self.paginator.paginate_queryset(plan.values(queryset, self.paginator.row_fields(queryset)))
-        return plan.rows(page, queryset)
+        self.paginator.read_rows = plan.read  # the page only: COUNT and filters see no joins
+        return plan.rows(self.paginator.paginate_queryset(queryset), queryset)
 
     def get_values_plan(self, queryset: QuerySet[Any]) -> ValuesPlan | None:
         """How this call's list or retrieve reads ``queryset`` without model instances (see
