@@ -367,15 +367,23 @@ def test_a_prefetch_inside_a_prefetch_is_followed():
     assert set(teams) == {"Team 1"} and len(teams) == models.Department.objects.count()
 
 
-def test_the_count_reads_no_join(clients, query_log):
+def test_the_count_reads_no_join(query_log):
     """A nested ForeignKey object is joined for the page's rows only: COUNT(*) scans the list's
     own table."""
+    class Departments(ReadOnlyModelViewSet):
+        model = models.Department
+        schemas = Schemas(get=DepartmentWithCompany)
+        tenant_field = None
+        read_rows = "auto"
+
+    router = Router()
+    router.register("departments", Departments)
+    app = FastAPI()
+    app.include_router(router)
     make_data()
-    values, _ = clients
-    assert values.get("/departments").json()["items"]
+    with TestClient(app) as client:
+        assert client.get("/departments").json()["items"][0]["company"]["name"] == "Company 001"
     counts = [sql for _, sql in query_log if "COUNT(" in sql.upper()]
-    assert counts == [] or all("JOIN" not in sql.upper() for sql in counts)
-    query_log.clear()
-    assert values.get("/companies?limit=2").json()["items"][0]["country"] is None
-    counts = [sql for _, sql in query_log if "COUNT(" in sql.upper()]
+    pages = [sql for _, sql in query_log if "LIMIT" in sql.upper()]
     assert len(counts) == 1 and "JOIN" not in counts[0].upper()
+    assert len(pages) == 1 and "JOIN" in pages[0].upper()
