@@ -11,12 +11,15 @@ never turns into an INSERT, and a nested list is read under a lock.
 from __future__ import annotations
 
 import copy
+import datetime
+import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, models, transaction
 from django.http import Http404
 
-__all__ = ["fits_a_column", "loaded_rows", "lock", "remember_loaded", "save_changes"]
+__all__ = ["fits_a_column", "loaded_rows", "lock", "remember_loaded", "save_changes", "stored_as_written"]
 
 _LOADED = "_djfapi_loaded"  # the stored values of an instance, as remember_loaded() saw them
 
@@ -79,3 +82,30 @@ def loaded_rows(queryset: models.QuerySet[Any]) -> dict[Any, models.Model]:
         remember_loaded(row)
         rows[row.pk] = row
     return rows
+
+
+# Django's own fields that store a value of this exact type and read back an equal one, so a
+# write need not read it back; any other field (a decimal the column rounds, JSON the database
+# normalises, a custom field) or value (an expression, an enum) is read back after a write.
+_AS_WRITTEN: dict[type[models.Field[Any, Any]], type] = {
+    **dict.fromkeys((models.AutoField, models.BigAutoField, models.SmallAutoField, models.IntegerField,
+                     models.BigIntegerField, models.SmallIntegerField, models.PositiveIntegerField,
+                     models.PositiveBigIntegerField, models.PositiveSmallIntegerField), int),
+    **dict.fromkeys((models.CharField, models.TextField, models.SlugField, models.EmailField,
+                     models.URLField), str),
+    models.BooleanField: bool,
+    models.UUIDField: uuid.UUID,
+    models.DateField: datetime.date,
+}
+
+
+def stored_as_written(field: models.Field[Any, Any], value: Any) -> bool:
+    """Whether the column of ``field`` gives back exactly ``value`` once it is written."""
+    kind = _AS_WRITTEN.get(type(field))
+    if kind is not None:
+        return type(value) is kind
+    if type(field) is models.DateTimeField and type(value) is datetime.datetime:
+        # Read back in UTC (or naive without USE_TZ): a value in another zone comes back changed.
+        offset = value.utcoffset()
+        return offset == datetime.timedelta(0) if settings.USE_TZ else offset is None
+    return False

@@ -30,7 +30,7 @@ from djfapi.schemas import OrmWriter, query_plan, server_owned_fields
 from djfapi.schemas.fields import field_scopes, orm_name, unpermitted_fields
 from djfapi.schemas.plans import ValuesPlan, values_plan
 from djfapi.schemas.reading import QueryPlan, ReadRow
-from djfapi.schemas.saving import fits_a_column, lock
+from djfapi.schemas.saving import fits_a_column, lock, stored_as_written
 from djfapi.schemas.writing import NestedRows
 from djfapi.tenancy import limit_to_tenant, reference_queryset, stamp_tenant, tenant_path
 from djfapi.viewsets.declared import DeclaredViewSet
@@ -239,14 +239,21 @@ class GenericViewSet(DeclaredViewSet):
         return obj
 
     def reread(self, instance: models.Model) -> None:
-        """After a write, read the row's columns (but its foreign keys) and related rows back,
-        so the response is what a retrieve answers: the database's decimals, defaults and
-        triggers included, and its ETag that of the row as stored."""
-        fields = [field.attname for field in instance._meta.concrete_fields
-                  if not field.is_relation and field.attname in instance.__dict__]
+        """After a write, read back :meth:`get_reread_fields` and the related rows the response
+        shows, so the response is what a retrieve answers and its ETag that of the row as stored."""
+        fields = self.get_reread_fields(instance)
         if fields:
             instance.refresh_from_db(fields=fields)
         self.refresh_related(instance)
+
+    def get_reread_fields(self, instance: models.Model) -> list[str]:
+        """The columns read back after a write: those whose stored value may differ from what was
+        written (a decimal the column rounds, JSON the database normalises, a datetime in
+        another zone, a database default or expression, a custom field). Override to read
+        every column back when a database trigger changes the row."""
+        return [field.attname for field in instance._meta.concrete_fields
+                if not field.is_relation and field.attname in instance.__dict__
+                and not stored_as_written(field, instance.__dict__[field.attname])]
 
     def paginate_queryset(self, queryset: QuerySet[Any]) -> Any:
         """The rows of the requested page, fetched by ``self.paginator``: as dicts of the columns
