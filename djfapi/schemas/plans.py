@@ -112,7 +112,11 @@ class ValuesPlan:
         """``queryset`` as dicts of the columns the schema reads (and ``also``, for a paginator)."""
         assert self.node is not None
         paths = self.node.paths() + [name for _, name in _extras(self.node, queryset)] + list(also)
-        return queryset.select_related(None).prefetch_related(None).values(*dict.fromkeys(paths))
+        if queryset.query.select_related:
+            queryset = queryset.select_related(None)
+        if _lookups(queryset):
+            queryset = queryset.prefetch_related(None)
+        return queryset.values(*dict.fromkeys(paths))
 
     def read(self, queryset: QuerySet[Any], also: Sequence[str] = ()) -> list[dict[str, Any]]:
         """The rows of ``queryset`` as :meth:`values` reads them."""
