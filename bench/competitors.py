@@ -47,6 +47,7 @@ class Competitor:
             "warning",
             "--backlog",
             "2048",
+            *(["--no-control-socket"] if _has_control_socket(python) else []),  # two servers, one path
         ]
 
 
@@ -59,3 +60,12 @@ COMPETITORS = [
 ]
 BY_NAME = {competitor.name: competitor for competitor in COMPETITORS}
 BASELINE = "careful"
+
+
+def _has_control_socket(python: str) -> bool:
+    """Whether this gunicorn has a control socket (newer releases), which the DRF and ninja
+    servers would both try to open at the same path."""
+    import subprocess
+
+    found = subprocess.run([python, "-m", "gunicorn", "--help"], capture_output=True, text=True)
+    return "--no-control-socket" in found.stdout
