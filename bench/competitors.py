@@ -1,5 +1,6 @@
 """The five competitors: where each app lives and how it is served (one process, one worker)."""
 
+import functools
 from dataclasses import dataclass
 
 
@@ -62,6 +63,7 @@ BY_NAME = {competitor.name: competitor for competitor in COMPETITORS}
 BASELINE = "careful"
 
 
+@functools.cache
 def _has_control_socket(python: str) -> bool:
     """Whether this gunicorn has a control socket (newer releases), which the DRF and ninja
     servers would both try to open at the same path."""
