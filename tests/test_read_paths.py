@@ -387,3 +387,27 @@ def test_the_count_reads_no_join(query_log):
     pages = [sql for _, sql in query_log if "LIMIT" in sql.upper()]
     assert len(counts) == 1 and "JOIN" not in counts[0].upper()
     assert len(pages) == 1 and "JOIN" in pages[0].upper()
+
+
+def test_an_alias_in_get_queryset_is_not_read():
+    """``alias()`` names an expression to filter by, not a column to read: the field keeps its
+    default on both paths."""
+    def get_queryset(self):
+        return super(type(self), self).get_queryset().alias(n=Count("departments")).filter(n__gte=0)
+
+    class Counted(BaseModel):
+        id: int
+        n: int = -1
+
+    make_data()
+    answers = []
+    for read_rows in ("auto", "instances"):
+        router = Router()
+        router.register("companies", viewset(Counted, get_queryset=get_queryset, read_rows=read_rows))
+        app = FastAPI()
+        app.include_router(router)
+        with TestClient(app) as client:
+            first = client.get("/companies").json()["items"][0]
+            answers.append((client.get("/companies").content, client.get(f"/companies/{first['id']}").content))
+    assert answers[0] == answers[1]
+    assert json.loads(answers[0][1])["n"] == -1

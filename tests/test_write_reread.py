@@ -125,3 +125,47 @@ UTC, PARIS = datetime.UTC, ZoneInfo("Europe/Paris")
 ])
 def test_which_values_are_read_back(field, value, as_written):
     assert stored_as_written(field, value) is as_written
+
+
+class Meddled(Companies):
+    """Another request changes a column this one does not write, after this one read the row."""
+
+    def perform_update(self, instance):
+        models.Company.objects.filter(pk=instance.pk).update(created_by="someone else")
+        super().perform_update(instance)
+
+
+def test_an_update_answers_every_column_as_stored():
+    company = models.Company.objects.create(name="Acme", tenant_id="t", created_by="me")
+    with client_of(Meddled) as client:
+        response = client.patch(f"/companies/{company.pk}", json={"name": "Acme 2"})
+        assert response.status_code == 200
+        assert response.json()["created_by"] == "someone else"
+        got = client.get(f"/companies/{company.pk}")
+    assert (response.content, response.headers["etag"]) == (got.content, got.headers["etag"])
+
+
+class CompanyCounted(CompanyOut):
+    department_total: int
+
+
+class Counted(Companies):
+    schemas = Schemas(get=CompanyCounted, create=CompanyIn, update=CompanyIn)
+
+    def get_queryset(self):
+        from django.db.models import Count
+
+        return super().get_queryset().annotate(department_total=Count("departments"))
+
+    def perform_create(self, instance):
+        super().perform_create(instance)
+        models.Department.objects.create(company=instance, name="Sales")
+
+
+def test_a_create_answers_what_get_queryset_annotates():
+    with client_of(Counted) as client:
+        created = client.post("/companies", json={"name": "Acme"})
+        assert created.status_code == 201, created.text
+        assert created.json()["department_total"] == 1
+        got = client.get(f"/companies/{created.json()['id']}")
+    assert (created.content, created.headers["etag"]) == (got.content, got.headers["etag"])

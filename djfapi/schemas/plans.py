@@ -146,7 +146,7 @@ def _lookups(queryset: QuerySet[Any]) -> tuple[Any, ...]:
 def _extras(node: Node, queryset: QuerySet[Any]) -> list[tuple[str, str]]:
     """The (key, name) of ``node``'s extras that ``queryset`` annotates (others are left out,
     as reading an instance leaves out what it has not)."""
-    return [(key, name) for key, name in node.extras if name in queryset.query.annotations]
+    return [(key, name) for key, name in node.extras if name in queryset.query.annotation_select]
 
 
 def _prefetch_querysets(queryset: QuerySet[Any]) -> dict[str, QuerySet[Any]]:

@@ -245,15 +245,34 @@ class GenericViewSet(DeclaredViewSet):
         if fields:
             instance.refresh_from_db(fields=fields)
         self.refresh_related(instance)
+        self.read_annotations(instance)
+
+    def read_annotations(self, instance: models.Model) -> None:
+        """Set on a new ``instance`` what ``get_queryset()`` annotates and the response schema
+        names (``department_total``): a created row did not come from that queryset."""
+        schema = self.get_response_schema()
+        is_model = isinstance(schema, type) and issubclass(schema, BaseModel)
+        fields = schema.model_fields.items() if is_model else ()
+        missing = [name for name in (orm_name(*field) for field in fields) if not hasattr(instance, name)]
+        if not missing:
+            return
+        queryset = self.get_queryset().select_related(None).prefetch_related(None)
+        found = [name for name in missing if name in queryset.query.annotation_select]
+        row = queryset.filter(pk=instance.pk).values(*found).first() if found else None
+        for name in found if row is not None else ():
+            setattr(instance, name, row[name])  # type: ignore[index]
 
     def get_reread_fields(self, instance: models.Model) -> list[str]:
-        """The columns read back after a write: those whose stored value may differ from what was
+        """The columns read back after a write. After an update, every column: another request
+        may have changed the ones this one did not write since it read the row. After a create
+        (a row no one else sees yet), those whose stored value may differ from what was
         written (a decimal the column rounds, JSON the database normalises, a datetime in
         another zone, a database default or expression, a custom field). Override to read
-        every column back when a database trigger changes the row."""
+        every column back when a database trigger changes a new row."""
+        new = self.action == "create"
         return [field.attname for field in instance._meta.concrete_fields
                 if not field.is_relation and field.attname in instance.__dict__
-                and not stored_as_written(field, instance.__dict__[field.attname])]
+                and not (new and stored_as_written(field, instance.__dict__[field.attname]))]
 
     def paginate_queryset(self, queryset: QuerySet[Any]) -> Any:
         """The rows of the requested page, fetched by ``self.paginator``: as dicts of the columns
