@@ -97,8 +97,9 @@ class Renderer:
             return self.answer.status_code, pydantic_core.to_json(result)
         found = adapter(schema)
         value = found.validate_python(prepare(schema, result), from_attributes=True, context=context)
+        # by_alias: as FastAPI answers a response_model, and as OpenAPI documents the fields
         return self.answer.status_code, found.dump_json(value, exclude=hidden_fields(schema, granted, value),
-                                                        context=context)
+                                                        by_alias=True, context=context)
 
     def schema_for(self, result: Any, rows: Any) -> Any:
         """The schema ``result`` is answered with; None: plain JSON."""

@@ -52,7 +52,7 @@ class CostcenterOut(BaseModel):
 
 class CompanyTree(BaseModel):
     id: int
-    name: str = Field(alias="fullName")  # validated from its alias
+    name: str = Field(alias="fullName")  # answered as its alias, as OpenAPI shows it
     title: str = OrmField(orm_field=models.Company.name)  # another attribute's name
     archived: bool
     created_at: datetime.datetime
@@ -177,7 +177,7 @@ def test_what_the_values_path_reads(clients):
     values, _ = clients
     body = values.get("/companies?name=Company 003").json()["items"]
     assert body == [{
-        "id": body[0]["id"], "name": "Company 003", "title": "Company 003", "archived": True,
+        "id": body[0]["id"], "fullName": "Company 003", "title": "Company 003", "archived": True,
         "created_at": body[0]["created_at"],
         "country": {"code": "DE", "name": "Germany"}, "country_id": "DE",
         "tags": [{"id": tag.id, "label": tag.label,
@@ -411,3 +411,22 @@ def test_an_alias_in_get_queryset_is_not_read():
             answers.append((client.get("/companies").content, client.get(f"/companies/{first['id']}").content))
     assert answers[0] == answers[1]
     assert json.loads(answers[0][1])["n"] == -1
+
+
+def test_aliases_are_answered_as_openapi_shows_them():
+    class Aliased(BaseModel):
+        id: int
+        name: str = Field(alias="companyName")
+        archived: bool = Field(validation_alias="archived", serialization_alias="isArchived")
+
+    make_data()
+    for read_rows in ("auto", "instances"):
+        router = Router()
+        router.register("companies", viewset(Aliased, read_rows=read_rows))
+        app = FastAPI()
+        app.include_router(router)
+        with TestClient(app) as client:
+            row = client.get("/companies").json()["items"][0]
+            documented = client.get("/openapi.json").json()["components"]["schemas"]["Aliased"]["properties"]
+        assert set(row) == set(documented) == {"id", "companyName", "isArchived"}
+        assert row["companyName"] == "Company 000" and row["isArchived"] is True

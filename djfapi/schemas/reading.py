@@ -52,10 +52,14 @@ def transfer_from_orm(schema: type[BaseModel], obj: Any) -> BaseModel:
 
 
 def input_key(schema: type[BaseModel], name: str, field: FieldInfo) -> str:
-    """The key field ``name`` of ``schema`` is validated from: its alias, unless names are taken."""
-    if isinstance(field.alias, str) and not schema.model_config.get("populate_by_name"):
-        return field.alias
-    return name
+    """The key field ``name`` of ``schema`` is validated from: its validation alias or alias,
+    unless names are taken."""
+    config = schema.model_config
+    by_name = config.get("populate_by_name") or config.get("validate_by_name")
+    if by_name or config.get("validate_by_alias") is False:
+        return name
+    alias = field.validation_alias if isinstance(field.validation_alias, str) else field.alias
+    return alias if isinstance(alias, str) else name
 
 
 def orm_data(schema: type[BaseModel], obj: Any) -> dict[str, Any]:
