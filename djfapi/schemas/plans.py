@@ -26,7 +26,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.db.models import Prefetch, QuerySet
+from django.db.models import ForeignObjectRel, Prefetch, QuerySet
 from django.db.models.query import ModelIterable
 from django.db.models.query_utils import DeferredAttribute
 from pydantic import BaseModel
@@ -281,10 +281,10 @@ def _relation(model: type[models.Model], field: Any, info: FieldInfo, key: str, 
         raise NeedsInstances(f"{where} reads a {type(field).__name__}")
     if (nested[1] is False) if nested is not None else collection_item(info.annotation) is None:
         raise NeedsInstances(f"{where} reads a to-many relation as one value")
-    link = field.field.name if field.one_to_many else (
-        field.related_query_name() if field.concrete else field.field.name)
+    reverse = isinstance(field, ForeignObjectRel)  # (a ManyToManyField is not concrete in Django 6)
+    link = field.field.name if reverse else field.related_query_name()
     if field.one_to_many and field.field.target_field != model._meta.pk:
         raise NeedsInstances(f"{where}: the ForeignKey points at a column other than the primary key")
-    path = field.name if field.concrete else field.get_accessor_name()
+    path = field.get_accessor_name() if reverse else field.name
     node = _node(related, nested[0], seen) if nested is not None else None
     return Level(key, path, related, link, node)
