@@ -14,7 +14,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "djfapi"
 # Low to high: a module may import from its own layer or lower ones only. The request path runs
 # router -> endpoints -> dispatch -> viewsets -> schemas/permissions/filters -> ORM helpers.
 LAYERS = [
-    ["djfapi.exceptions", "djfapi.signalling", "djfapi.conditional", "djfapi.meta", "djfapi.keyset"],
+    ["djfapi.exceptions", "djfapi.signalling", "djfapi.conditional", "djfapi.meta", "djfapi.keyset",
+     "djfapi.conf"],
     ["djfapi.schemas", "djfapi.permissions.access", "djfapi.filters", "djfapi.pagination", "djfapi.inputs",
      "djfapi.tenancy"],
     ["djfapi.permissions"],
