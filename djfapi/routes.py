@@ -18,8 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from djfapi.exceptions import ImproperlyConfigured
 from djfapi.inputs import BodyShape, body_shape
-from djfapi.pagination import BasePagination
+from djfapi.pagination import BasePagination, NoPagination
 from djfapi.permissions.access import SAFE_METHODS, Scopes
 from djfapi.permissions.base import ScopeSource
 from djfapi.permissions.jwt import JWTBearer
@@ -289,7 +290,7 @@ class BoundRoute:
 
     @property
     def name(self) -> str:
-        return f"{self.registration.basename}-{self.action}"
+        return f"{self.registration.basename}-{self.extra.url_name if self.extra else self.action}"
 
     @property
     def operation_id(self) -> str:
@@ -321,12 +322,33 @@ def bind_extra(registration: Registration, extra: ExtraAction) -> list[BoundRout
     viewset = registration.viewset
     taken = RESERVED_PARAMETERS | set(registration.path_names(detail=extra.detail))
     signature = read_signature(viewset, extra, taken)
-    answer = _checked(viewset, extra.name, _answer(viewset, extra.name, signature.status_code, signature))
+    answer = _checked(viewset, extra.name, _paged_answer(viewset, extra, signature) if extra.paginated
+                      else _answer(viewset, extra.name, signature.status_code, signature))
     return [BoundRoute(registration, extra.name, (method,), extra.detail, answer,
                        registration.required_scopes(extra.name, methods=(method,), detail=extra.detail,
                                                     declared=extra.scopes),
                        extra, signature)
             for method in extra.methods]
+
+
+def _paged_answer(viewset: type[GenericViewSet], extra: ExtraAction, signature: ActionSignature) -> Answer:
+    """A paginated action's answer: a page of its ``response_model`` (the list's rows by
+    default), of its ``pagination_class`` override or the viewset's."""
+    rows = signature.response
+    if rows is INSTANCE or rows is None:
+        rows = viewset.declared_response_schema("list")
+    if not (isinstance(rows, type) and issubclass(rows, BaseModel)):
+        raise ImproperlyConfigured(f"{viewset.__name__}.{extra.name} is paginated: give it "
+                                   "response_model=<the pydantic schema of one row>.")
+    page = extra_pagination(viewset, extra)
+    return Answer(200, page.response_schema(rows), rows=rows, page=page)
+
+
+def extra_pagination(viewset: type[GenericViewSet], extra: ExtraAction) -> type[BasePagination]:
+    """The pagination of a paginated ``@action``: its ``pagination_class`` override or the viewset's."""
+    if "pagination_class" in extra.overrides:
+        return extra.overrides["pagination_class"] or NoPagination
+    return viewset.declared_pagination_class()
 
 
 def available_model_routes(viewset: type[GenericViewSet]) -> list[ModelRoute]:
