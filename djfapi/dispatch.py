@@ -27,6 +27,7 @@ from djfapi.rendering import Renderer, validate_body
 from djfapi.routes import Answer, Registration
 from djfapi.signalling import request_signalling
 from djfapi.viewsets.generic import GenericViewSet
+from djfapi.viewsets.plain import is_model_less
 
 __all__ = ["Call", "Renderer", "run_action", "run_awaited", "run_in_thread"]
 
@@ -96,8 +97,9 @@ def run_in_thread(call: Call, render: Renderer) -> tuple[int, bytes | None]:
         body = validated_body(viewset, call)
         if not call.route.writes:
             return _act(call, render, viewset, body)
-        model = call.route.registration.viewset.get_model()
-        with transaction.atomic(using=db_router.db_for_write(model)):
+        viewset_class = call.route.registration.viewset
+        using = None if is_model_less(viewset_class) else db_router.db_for_write(viewset_class.get_model())
+        with transaction.atomic(using=using):
             return _act(call, render, viewset, body)
 
 

@@ -33,6 +33,7 @@ from djfapi.permissions.jwt import JWTBearer, RouteSecurity
 from djfapi.routes import BoundRoute, Registration, extra_pagination
 from djfapi.viewsets.actions import RESERVED_PARAMETERS
 from djfapi.viewsets.generic import GenericViewSet
+from djfapi.viewsets.plain import is_model_less
 
 __all__ = ["build_endpoint", "call_observers", "in_hop", "path_parameters"]
 
@@ -56,9 +57,9 @@ def path_parameters(registration: Registration, *, detail: bool) -> list[inspect
     parameters = []
     for link in chain:
         model_field = link.viewset.get_lookup_model_field()
-        meta = link.viewset.get_model()._meta
+        noun = link.prefix if is_model_less(link.viewset) else link.viewset.get_model()._meta.verbose_name
         max_length = getattr(model_field, "max_length", None) if path_value_type(model_field) is str else None
-        path = Path(description=f"{meta.verbose_name} {link.viewset.lookup_field}", max_length=max_length)
+        path = Path(description=f"{noun} {link.viewset.lookup_field}", max_length=max_length)
         parameters.append(inspect.Parameter(link.viewset.get_lookup_url_kwarg(), KEYWORD,
                                             annotation=Annotated[path_value_type(model_field), path]))
     return parameters
@@ -266,7 +267,8 @@ def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
     endpoint.__name__ = endpoint.__qualname__ = route.operation_id
     endpoint.__doc__ = inspect.getdoc(route.extra.func) if route.extra else None
     known = query_names(get_dependant(path=route.path, call=endpoint),
-                        [*viewset.declared_extra_query_params(), *viewset.declared_filterset().query_names()])
+                        [*viewset.declared_extra_query_params(),
+                         *(() if is_model_less(viewset) else viewset.declared_filterset().query_names())])
     return endpoint
 
 

@@ -35,6 +35,7 @@ from djfapi.viewsets.actions import (
     read_signature,
 )
 from djfapi.viewsets.generic import GenericViewSet, declared_tenant_path
+from djfapi.viewsets.plain import hand_written_actions, is_model_less
 
 __all__ = ["MODEL_ROUTES", "AggregateResult", "Ancestor", "Answer", "BoundRoute", "ModelRoute",
            "Registration", "build_routes"]
@@ -127,6 +128,8 @@ class Registration:
     @functools.cached_property
     def tenancy_applies(self) -> bool:
         """Whether the viewset's rows are limited to the caller's tenant."""
+        if is_model_less(self.viewset):
+            return False
         return self.security is not None and declared_tenant_path(self.viewset) is not None
 
     def child_for(self, model: type, foreign_key: str) -> Registration | None:
@@ -286,7 +289,7 @@ class BoundRoute:
     def path(self) -> str:
         registration = self.registration
         base = registration.detail_path if self.detail else registration.collection_path
-        return f"{base}/{self.extra.path}" if self.extra else base + self.suffix
+        return f"{base}/{self.extra.path}" if self.extra and self.extra.path else base + self.suffix
 
     @property
     def name(self) -> str:
@@ -299,11 +302,13 @@ class BoundRoute:
 
     @property
     def summary(self) -> str:
-        meta = self.registration.viewset.get_model()._meta
-        noun = meta.verbose_name if self.detail or self.action == "create" else meta.verbose_name_plural
         doc = inspect.getdoc(self.extra.func) if self.extra else None
         if doc:
             return doc.splitlines()[0]
+        if is_model_less(self.registration.viewset):
+            return f"{self.action.replace('_', ' ').capitalize()} {self.registration.prefix}"
+        meta = self.registration.viewset.get_model()._meta
+        noun = meta.verbose_name if self.detail or self.action == "create" else meta.verbose_name_plural
         return f"{self.action.replace('_', ' ').capitalize()} {noun}"
 
 
@@ -317,13 +322,15 @@ def bind(registration: Registration, route: ModelRoute) -> BoundRoute:
                       suffix=route.suffix)
 
 
-def bind_extra(registration: Registration, extra: ExtraAction) -> list[BoundRoute]:
-    """The routes of an ``@action``: one a method, so each is one operation in OpenAPI."""
+def bind_extra(registration: Registration, extra: ExtraAction, status_code: int = 200) -> list[BoundRoute]:
+    """The routes of an ``@action``: one a method, so each is one operation in OpenAPI;
+    ``status_code`` what it answers when it returns something (201 for a ViewSet's create)."""
     viewset = registration.viewset
     taken = RESERVED_PARAMETERS | set(registration.path_names(detail=extra.detail))
     signature = read_signature(viewset, extra, taken)
+    status = signature.status_code if signature.status_code != 200 else status_code
     answer = _checked(viewset, extra.name, _paged_answer(viewset, extra, signature) if extra.paginated
-                      else _answer(viewset, extra.name, signature.status_code, signature))
+                      else _answer(viewset, extra.name, status, signature))
     return [BoundRoute(registration, extra.name, (method,), extra.detail, answer,
                        registration.required_scopes(extra.name, methods=(method,), detail=extra.detail,
                                                     declared=extra.scopes),
@@ -373,8 +380,14 @@ def available_model_routes(viewset: type[GenericViewSet]) -> list[ModelRoute]:
 def build_routes(registration: Registration) -> list[BoundRoute]:
     """Every route of ``registration``; list-level ``@action`` s first, so ``/summary`` wins
     over ``/{id}``."""
-    model_routes = available_model_routes(registration.viewset)
     actions = extra_actions(registration.viewset)
+    if is_model_less(registration.viewset):
+        written = hand_written_actions(registration.viewset)  # type: ignore[arg-type]
+        bind_all = functools.partial(bind_extra, registration)
+        return [*(bound for extra in actions if not extra.detail for bound in bind_all(extra)),
+                *(bound for extra, status in written for bound in bind_all(extra, status)),
+                *(bound for extra in actions if extra.detail for bound in bind_all(extra))]
+    model_routes = available_model_routes(registration.viewset)
     return [
         *(route for extra in actions if not extra.detail for route in bind_extra(registration, extra)),
         *(bind(registration, route) for route in model_routes if not route.detail),

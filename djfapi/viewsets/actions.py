@@ -150,6 +150,8 @@ def read_signature(viewset: type, extra: ExtraAction, taken: frozenset[str]) -> 
     check_action(viewset, extra, owner)
     positional = list(inspect.signature(func).parameters)
     expected = ["self", "instance"] if extra.detail else ["self"]
+    if extra.detail and getattr(viewset, "lookup_value_passed", False) and len(positional) > 1:
+        expected[1] = positional[1]  # a ViewSet's detail method takes the path value, named as it likes
     if positional[: len(expected)] != expected:
         raise ImproperlyConfigured(f"{owner} must start with ({', '.join(expected)}) as a "
                                    f"{'detail' if extra.detail else 'list-level'} action.")
