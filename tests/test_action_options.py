@@ -196,3 +196,26 @@ def test_headers_reach_a_304_too(client):
 def test_initial_runs_after_the_permission_checks(client):
     response = client.get("/companies/guarded", headers={"X-Refuse": "1"})
     assert response.json()["detail"] == "Send X-Allowed: yes."
+
+
+def test_paging_reached_indirectly_in_an_undeclared_action_says_what_to_write():
+    class Indirect(api.CompanyViewSet):
+        def page_of(self, queryset):
+            return self.paginate_queryset(queryset)
+
+        @action(detail=False)
+        def everything(self):
+            return self.page_of(self.get_queryset())
+
+    router = Router()
+    router.register("companies", Indirect)
+    app = FastAPI()
+    app.include_router(router)
+    with TestClient(app) as client, pytest.raises(
+            ImproperlyConfigured, match=r"Indirect\.everything pages rows but is not declared paginated"):
+        client.get("/companies/everything")
+
+
+def test_path_and_url_path_together_are_refused():
+    with pytest.raises(ImproperlyConfigured, match="path or url_path"):
+        action(detail=False, path="a", url_path="b")

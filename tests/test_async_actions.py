@@ -125,3 +125,13 @@ def test_async_actions_leave_no_connection_open(app):
     asyncio.run(run())
     assert settled_backends(baseline) == baseline
     assert Company.objects.count() == 1
+
+
+def test_preconditions_on_an_async_write_are_refused_not_ignored(client):
+    company = CompanyFactory(name="Old")
+    response = client.post(f"/companies/{company.id}/rename", params={"name": "New"},
+                           headers={"If-Match": '"x"'})
+    assert response.status_code == 400
+    assert "async action" in response.json()["detail"]
+    company.refresh_from_db()
+    assert company.name == "Old"
