@@ -6,7 +6,7 @@ from djfapi.exceptions import install
 from djfapi.routers import Router
 from djfapi.schemas import Schemas
 from djfapi.signalling import request_signalling
-from djfapi.viewsets import GenericViewSet, ModelViewSet, ReadOnlyModelViewSet, action
+from djfapi.viewsets import GenericViewSet, ModelViewSet, ReadOnlyModelViewSet, ViewSet, action
 
 try:
     __version__ = _metadata.version("djfapi")
@@ -19,6 +19,7 @@ __all__ = [
     "ReadOnlyModelViewSet",
     "Router",
     "Schemas",
+    "ViewSet",
     "action",
     "install",
     "request_signalling",

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404
-from fastapi import Request
+from fastapi import Request, Response
 
 from djfapi.conditional import Conditions
 from djfapi.filters import ListQuery
@@ -24,6 +24,7 @@ from djfapi.pagination import BasePagination
 from djfapi.permissions.access import Access
 from djfapi.routes import BoundRoute, Registration
 from djfapi.viewsets.generic import GenericViewSet, Nesting
+from djfapi.viewsets.lifecycle import NotPaginated
 
 if TYPE_CHECKING:
     from djfapi.permissions.base import ScopeSource
@@ -49,6 +50,11 @@ class Call:
     conditions: Conditions | None = None  # If-Match / If-None-Match of a write on a row
     # What each scope source granted the caller, looked up once a request.
     sourced: dict[tuple[int, str | None], frozenset[str]] = field(default_factory=dict)
+    # What the hop hands back beside the JSON: the viewset's headers and status, or a Response
+    # the action returned (sent as it is).
+    headers: dict[str, str] = field(default_factory=dict)
+    status_code: int | None = None
+    response: Response | None = None
 
     def access_for(self, registration: Registration) -> Access | None:
         """The caller as ``registration``'s security sees them, before any action's scopes."""
@@ -71,7 +77,7 @@ def make_viewset(registration: Registration, action: str, call: Call, access: Ac
                  nesting: Nesting | None = None) -> GenericViewSet:
     """A viewset of ``registration`` for ``call``; its ``parent`` is not looked up yet."""
     target = registration is call.route.registration and nested_action is None
-    return registration.viewset(
+    viewset = registration.viewset(
         request=call.request,
         action=action,
         kwargs=call.kwargs,
@@ -84,6 +90,13 @@ def make_viewset(registration: Registration, action: str, call: Call, access: Ac
         nesting=nesting,
         conditions=call.conditions if target else None,
     )
+    extra = call.route.extra
+    if target and extra is not None and action == call.route.action:
+        for name, value in extra.overrides.items():  # DRF's initkwargs: for this action only
+            setattr(viewset, name, value)
+        if not extra.paginated:
+            viewset.paginator = NotPaginated(f"{registration.viewset.__name__}.{extra.name}")
+    return viewset
 
 
 def granted(call: Call, registration: Registration, access: Access | None, scopes: tuple[str, ...] | None,

@@ -13,8 +13,12 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from django.db import models, transaction
+import anyio.to_thread
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.db import close_old_connections, models, transaction
 from django.db import router as db_router
+from fastapi import HTTPException
+from starlette.responses import Response
 
 from djfapi.call import Call, granted, lookup_parent, make_viewset
 from djfapi.conditional import etag
@@ -23,8 +27,9 @@ from djfapi.rendering import Renderer, validate_body
 from djfapi.routes import Answer, Registration
 from djfapi.signalling import request_signalling
 from djfapi.viewsets.generic import GenericViewSet
+from djfapi.viewsets.plain import is_model_less
 
-__all__ = ["Call", "Renderer", "run_action", "run_in_thread"]
+__all__ = ["Call", "Renderer", "run_action", "run_awaited", "run_in_thread"]
 
 
 def target_viewset(call: Call, action: str | None = None) -> GenericViewSet:
@@ -92,8 +97,9 @@ def run_in_thread(call: Call, render: Renderer) -> tuple[int, bytes | None]:
         body = validated_body(viewset, call)
         if not call.route.writes:
             return _act(call, render, viewset, body)
-        model = call.route.registration.viewset.get_model()
-        with transaction.atomic(using=db_router.db_for_write(model)):
+        viewset_class = call.route.registration.viewset
+        using = None if is_model_less(viewset_class) else db_router.db_for_write(viewset_class.get_model())
+        with transaction.atomic(using=using):
             return _act(call, render, viewset, body)
 
 
@@ -101,9 +107,49 @@ def _act(call: Call, render: Renderer, viewset: GenericViewSet, body: Any) -> tu
     if call.conditions is not None:
         call.conditions = dataclasses.replace(call.conditions, current=current_etag(call))
         viewset.conditions = call.conditions
-    result = run_action(call, viewset, body)
-    return render(result, viewset.get_response_schema() if render.answer.rows is not None else None,
-                  _granted(viewset), viewset.get_schema_context())
+    viewset.initial()
+    return _answered(call, render, viewset, run_action(call, viewset, body))
+
+
+def _answered(call: Call, render: Renderer, viewset: GenericViewSet, result: Any) -> tuple[int, bytes | None]:
+    """``result`` after ``finalize_response()``, as JSON; a Response is kept in ``call`` as it is."""
+    result = viewset.finalize_response(result)
+    call.headers, call.status_code = viewset.headers, viewset.status_code
+    if isinstance(result, Response):
+        call.response = result
+        return result.status_code, None
+    paged = call.route.extra is not None and call.route.extra.paginated  # rows as declared on the action
+    return render(result, viewset.get_response_schema() if render.answer.rows is not None and not paged
+                  else None, _granted(viewset), viewset.get_schema_context())
+
+
+# -- async def actions ------------------------------------------------------------------------
+
+async def run_awaited(call: Call, render: Renderer) -> tuple[int, bytes | None]:
+    """An ``async def`` action: its checks (permissions, parents, ``initial()``, a detail
+    action's ``get_object()``) in one threadpool hop, then the method awaited on the event loop,
+    then ``finalize_response()`` and the JSON in the thread Django's async ORM used, whose
+    connections are closed before the response leaves (as Django's ASGI handler does)."""
+    viewset, args = await anyio.to_thread.run_sync(_prepared, call)
+    async with ThreadSensitiveContext():  # this request's async ORM calls share one thread
+        try:
+            result = await getattr(viewset, call.route.action)(*args, **call.params)
+            return await sync_to_async(_answered)(call, render, viewset, result)
+        finally:
+            await sync_to_async(close_old_connections)()
+
+
+def _prepared(call: Call) -> tuple[GenericViewSet, tuple[Any, ...]]:
+    """The viewset of an async action, checked, and the instance of a detail action."""
+    if call.conditions is not None:
+        raise HTTPException(400, detail="If-Match and If-None-Match are not checked by an async action; "
+                                        "leave them out.")
+    with request_signalling():
+        viewset = target_viewset(call)
+        viewset.check_permissions()
+        viewset.parent = lookup_parent(call)
+        viewset.initial()
+        return viewset, ((viewset.get_object(),) if call.route.detail else ())
 
 
 def _granted(viewset: GenericViewSet) -> frozenset[str]:

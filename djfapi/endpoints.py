@@ -24,15 +24,16 @@ from pydantic import PlainValidator
 
 from djfapi.call import Call
 from djfapi.conditional import Conditions, etag
-from djfapi.dispatch import Renderer, run_in_thread
+from djfapi.dispatch import Renderer, run_awaited, run_in_thread
 from djfapi.exceptions import ImproperlyConfigured, to_http_exception
 from djfapi.filters import query_dependency
 from djfapi.inputs import QueryNames, query_names
 from djfapi.meta import path_value_type
 from djfapi.permissions.jwt import JWTBearer, RouteSecurity
-from djfapi.routes import BoundRoute, Registration
+from djfapi.routes import BoundRoute, Registration, extra_pagination
 from djfapi.viewsets.actions import RESERVED_PARAMETERS
 from djfapi.viewsets.generic import GenericViewSet
+from djfapi.viewsets.plain import is_model_less
 
 __all__ = ["build_endpoint", "call_observers", "in_hop", "path_parameters"]
 
@@ -56,9 +57,9 @@ def path_parameters(registration: Registration, *, detail: bool) -> list[inspect
     parameters = []
     for link in chain:
         model_field = link.viewset.get_lookup_model_field()
-        meta = link.viewset.get_model()._meta
+        noun = link.prefix if is_model_less(link.viewset) else link.viewset.get_model()._meta.verbose_name
         max_length = getattr(model_field, "max_length", None) if path_value_type(model_field) is str else None
-        path = Path(description=f"{meta.verbose_name} {link.viewset.lookup_field}", max_length=max_length)
+        path = Path(description=f"{noun} {link.viewset.lookup_field}", max_length=max_length)
         parameters.append(inspect.Parameter(link.viewset.get_lookup_url_kwarg(), KEYWORD,
                                             annotation=Annotated[path_value_type(model_field), path]))
     return parameters
@@ -135,6 +136,9 @@ def endpoint_parameters(route: BoundRoute) -> list[inspect.Parameter]:
     if route.extra is None and route.action == "list":
         paginator = Annotated[Any, Depends(viewset.declared_pagination_class().dependency())]
         parameters.append(inspect.Parameter(PAGINATOR, KEYWORD, annotation=paginator))
+    if route.extra is not None and route.extra.paginated:
+        paged = Annotated[Any, Depends(extra_pagination(viewset, route.extra).dependency())]
+        parameters.append(inspect.Parameter(PAGINATOR, KEYWORD, annotation=paged))
     if route.extra is None and route.action in ("list", "aggregate"):
         parameters.append(list_query_parameter(route))
     if route.extra is None and route.action == "aggregate":
@@ -163,6 +167,24 @@ async def in_hop(func: Callable[..., Any], *args: Any) -> Any:
     the HTTP errors they stand for."""
     try:
         return await anyio.to_thread.run_sync(func, *args)
+    except Exception as exc:
+        http_exc = to_http_exception(exc)
+        if http_exc is None:
+            raise
+        raise http_exc from exc
+
+
+async def run_call(call: Call, render: Renderer) -> tuple[int, bytes | None]:
+    """The request's work: in its one threadpool hop, or around an ``async def`` action."""
+    if call.route.extra is not None and call.route.extra.is_async:
+        return await http_errors(run_awaited(call, render))  # type: ignore[no-any-return]
+    return await in_hop(run_in_thread, call, render)  # type: ignore[no-any-return]
+
+
+async def http_errors(awaitable: Awaitable[Any]) -> Any:
+    """What ``awaitable`` returns; Django's exceptions come back as the HTTP errors they stand for."""
+    try:
+        return await awaitable
     except Exception as exc:
         http_exc = to_http_exception(exc)
         if http_exc is None:
@@ -236,16 +258,26 @@ def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
         conditions, call.conditions = preconditions(route, request)
         for observe in call_observers:
             observe(call)
-        status_code, content = await in_hop(run_in_thread, call, render)
-        return respond(status_code, content, headers, conditions if tagged and not route.writes else None,
-                       tagged)
+        status_code, content = await run_call(call, render)
+        return finished(call, respond(call.status_code or status_code, content, headers,
+                                      conditions if tagged and not route.writes and call.status_code is None
+                                      else None, tagged))
 
     endpoint.__signature__ = inspect.Signature(endpoint_parameters(route))  # type: ignore[attr-defined]
     endpoint.__name__ = endpoint.__qualname__ = route.operation_id
     endpoint.__doc__ = inspect.getdoc(route.extra.func) if route.extra else None
     known = query_names(get_dependant(path=route.path, call=endpoint),
-                        [*viewset.declared_extra_query_params(), *viewset.declared_filterset().query_names()])
+                        [*viewset.declared_extra_query_params(),
+                         *(() if is_model_less(viewset) else viewset.declared_filterset().query_names())])
     return endpoint
+
+
+def finished(call: Call, response: Response) -> Response:
+    """``response`` with the headers the viewset set; a Response the action returned instead."""
+    if call.response is not None:
+        return call.response
+    response.headers.update(call.headers)
+    return response
 
 
 def respond(status_code: int, content: bytes | None, headers: dict[str, str], conditions: Conditions | None,

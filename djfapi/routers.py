@@ -31,6 +31,7 @@ from djfapi.viewsets.actions import extra_actions
 from djfapi.viewsets.declared import check_hooks
 from djfapi.viewsets.drf import check_drf_attributes
 from djfapi.viewsets.generic import GenericViewSet
+from djfapi.viewsets.plain import hand_written_actions, is_model_less
 
 # Kept importable from here, where they lived before djfapi.routes.
 __all__ = ["MODEL_ROUTES", "Ancestor", "BoundRoute", "ModelRoute", "Registration", "Router", "build_routes"]
@@ -122,6 +123,7 @@ class Router(APIRouter):
             registration = Registration(prefix, viewset, basename or prefix, security=security, scopes=scopes)
         else:
             registration = _nested(prefix, viewset, self._find_parent(viewset, parent), basename)
+        check_model_less(registration)
         if registration.scopes is not None and registration.security is None:
             raise ImproperlyConfigured(
                 f"{viewset.__name__} sets scopes but no security: set "
@@ -157,6 +159,8 @@ class Router(APIRouter):
         return found[0]
 
     def _check(self, registration: Registration, routes: list[BoundRoute]) -> None:
+        if is_model_less(registration.viewset):
+            return
         viewset, model = registration.viewset, registration.viewset.get_model()
         kwargs = [r.viewset.get_lookup_url_kwarg() for r in registration.chain]
         if len(set(kwargs)) != len(kwargs):
@@ -219,6 +223,16 @@ def _checked(prefix: str, viewset: type[GenericViewSet]) -> str:
     return prefix
 
 
+def check_model_less(registration: Registration) -> None:
+    """ImproperlyConfigured for a :class:`ViewSet` (no model) with nothing to route."""
+    viewset = registration.viewset
+    if not is_model_less(viewset):
+        return
+    if not hand_written_actions(viewset) and not extra_actions(viewset):  # type: ignore[arg-type]
+        raise ImproperlyConfigured(f"{viewset.__name__} has no routes: define list(), retrieve(), ... "
+                                   "or add an @action.")
+
+
 def _nested(prefix: str, viewset: type[GenericViewSet], parent: Registration,
             basename: str | None) -> Registration:
     """The registration of ``viewset`` below ``parent``: its security (or the parent's) and its
@@ -228,6 +242,14 @@ def _nested(prefix: str, viewset: type[GenericViewSet], parent: Registration,
     if security is None and scopes is None and parent.scopes is not None:
         scopes = parent.scopes.for_child()
         scopes_from = parent.scopes_from or parent
+    if is_model_less(viewset):
+        raise ImproperlyConfigured(
+            f"{viewset.__name__} is a ViewSet without a model and cannot be nested (parent=...): "
+            "a nested route filters its rows by the parent; register it at the top level.")
+    if is_model_less(parent.viewset):
+        raise ImproperlyConfigured(
+            f"{viewset.__name__} cannot be nested below {parent.viewset.__name__}, a ViewSet without "
+            "a model: there is no row to look up as the parent. Register it at the top level.")
     return Registration(prefix, viewset, basename or f"{parent.basename}-{prefix}", parent,
                         viewset.find_parent_lookup_field(parent.viewset.get_model()),
                         security=security or parent.security, scopes=scopes, scopes_from=scopes_from)

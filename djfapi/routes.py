@@ -18,8 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from djfapi.exceptions import ImproperlyConfigured
 from djfapi.inputs import BodyShape, body_shape
-from djfapi.pagination import BasePagination
+from djfapi.pagination import BasePagination, NoPagination
 from djfapi.permissions.access import SAFE_METHODS, Scopes
 from djfapi.permissions.base import ScopeSource
 from djfapi.permissions.jwt import JWTBearer
@@ -34,6 +35,7 @@ from djfapi.viewsets.actions import (
     read_signature,
 )
 from djfapi.viewsets.generic import GenericViewSet, declared_tenant_path
+from djfapi.viewsets.plain import hand_written_actions, is_model_less
 
 __all__ = ["MODEL_ROUTES", "AggregateResult", "Ancestor", "Answer", "BoundRoute", "ModelRoute",
            "Registration", "build_routes"]
@@ -126,6 +128,8 @@ class Registration:
     @functools.cached_property
     def tenancy_applies(self) -> bool:
         """Whether the viewset's rows are limited to the caller's tenant."""
+        if is_model_less(self.viewset):
+            return False
         return self.security is not None and declared_tenant_path(self.viewset) is not None
 
     def child_for(self, model: type, foreign_key: str) -> Registration | None:
@@ -285,11 +289,11 @@ class BoundRoute:
     def path(self) -> str:
         registration = self.registration
         base = registration.detail_path if self.detail else registration.collection_path
-        return f"{base}/{self.extra.path}" if self.extra else base + self.suffix
+        return f"{base}/{self.extra.path}" if self.extra and self.extra.path else base + self.suffix
 
     @property
     def name(self) -> str:
-        return f"{self.registration.basename}-{self.action}"
+        return f"{self.registration.basename}-{self.extra.url_name if self.extra else self.action}"
 
     @property
     def operation_id(self) -> str:
@@ -298,11 +302,13 @@ class BoundRoute:
 
     @property
     def summary(self) -> str:
-        meta = self.registration.viewset.get_model()._meta
-        noun = meta.verbose_name if self.detail or self.action == "create" else meta.verbose_name_plural
         doc = inspect.getdoc(self.extra.func) if self.extra else None
         if doc:
             return doc.splitlines()[0]
+        if is_model_less(self.registration.viewset):
+            return f"{self.action.replace('_', ' ').capitalize()} {self.registration.prefix}"
+        meta = self.registration.viewset.get_model()._meta
+        noun = meta.verbose_name if self.detail or self.action == "create" else meta.verbose_name_plural
         return f"{self.action.replace('_', ' ').capitalize()} {noun}"
 
 
@@ -316,17 +322,40 @@ def bind(registration: Registration, route: ModelRoute) -> BoundRoute:
                       suffix=route.suffix)
 
 
-def bind_extra(registration: Registration, extra: ExtraAction) -> list[BoundRoute]:
-    """The routes of an ``@action``: one a method, so each is one operation in OpenAPI."""
+def bind_extra(registration: Registration, extra: ExtraAction, status_code: int = 200) -> list[BoundRoute]:
+    """The routes of an ``@action``: one a method, so each is one operation in OpenAPI;
+    ``status_code`` what it answers when it returns something (201 for a ViewSet's create)."""
     viewset = registration.viewset
     taken = RESERVED_PARAMETERS | set(registration.path_names(detail=extra.detail))
     signature = read_signature(viewset, extra, taken)
-    answer = _checked(viewset, extra.name, _answer(viewset, extra.name, signature.status_code, signature))
+    status = signature.status_code if signature.status_code != 200 else status_code
+    answer = _checked(viewset, extra.name, _paged_answer(viewset, extra, signature) if extra.paginated
+                      else _answer(viewset, extra.name, status, signature))
     return [BoundRoute(registration, extra.name, (method,), extra.detail, answer,
                        registration.required_scopes(extra.name, methods=(method,), detail=extra.detail,
                                                     declared=extra.scopes),
                        extra, signature)
             for method in extra.methods]
+
+
+def _paged_answer(viewset: type[GenericViewSet], extra: ExtraAction, signature: ActionSignature) -> Answer:
+    """A paginated action's answer: a page of its ``response_model`` (the list's rows by
+    default), of its ``pagination_class`` override or the viewset's."""
+    rows = signature.response
+    if rows is INSTANCE or rows is None:
+        rows = viewset.declared_response_schema("list")
+    if not (isinstance(rows, type) and issubclass(rows, BaseModel)):
+        raise ImproperlyConfigured(f"{viewset.__name__}.{extra.name} is paginated: give it "
+                                   "response_model=<the pydantic schema of one row>.")
+    page = extra_pagination(viewset, extra)
+    return Answer(200, page.response_schema(rows), rows=rows, page=page)
+
+
+def extra_pagination(viewset: type[GenericViewSet], extra: ExtraAction) -> type[BasePagination]:
+    """The pagination of a paginated ``@action``: its ``pagination_class`` override or the viewset's."""
+    if "pagination_class" in extra.overrides:
+        return extra.overrides["pagination_class"] or NoPagination
+    return viewset.declared_pagination_class()
 
 
 def available_model_routes(viewset: type[GenericViewSet]) -> list[ModelRoute]:
@@ -351,8 +380,14 @@ def available_model_routes(viewset: type[GenericViewSet]) -> list[ModelRoute]:
 def build_routes(registration: Registration) -> list[BoundRoute]:
     """Every route of ``registration``; list-level ``@action`` s first, so ``/summary`` wins
     over ``/{id}``."""
-    model_routes = available_model_routes(registration.viewset)
     actions = extra_actions(registration.viewset)
+    if is_model_less(registration.viewset):
+        written = hand_written_actions(registration.viewset)  # type: ignore[arg-type]
+        bind_all = functools.partial(bind_extra, registration)
+        return [*(bound for extra in actions if not extra.detail for bound in bind_all(extra)),
+                *(bound for extra, status in written for bound in bind_all(extra, status)),
+                *(bound for extra in actions if extra.detail for bound in bind_all(extra))]
+    model_routes = available_model_routes(registration.viewset)
     return [
         *(route for extra in actions if not extra.detail for route in bind_extra(registration, extra)),
         *(bind(registration, route) for route in model_routes if not route.detail),

@@ -11,7 +11,7 @@ def test_all_matches_the_exported_members():
     assert set(djfapi.__all__) == exported - modules
     assert set(djfapi.__all__) == {
         "GenericViewSet", "ModelViewSet", "ReadOnlyModelViewSet", "Router", "Schemas",
-        "action", "install", "request_signalling",
+        "ViewSet", "action", "install", "request_signalling",
     }
 
 

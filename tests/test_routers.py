@@ -299,16 +299,6 @@ def test_lookup_by_another_unique_field(client):
     assert parameter["schema"]["maxLength"] == 100
 
 
-def test_async_action_fails():
-    class AsyncViewSet(api.CountryViewSet):
-        @action(detail=False)
-        async def stats(self):
-            return {}
-
-    with pytest.raises(ImproperlyConfigured, match="AsyncViewSet.stats is async"):
-        Router().register("countries", AsyncViewSet)
-
-
 def test_action_with_a_reserved_parameter_fails():
     class ClashViewSet(api.CountryViewSet):
         @action(detail=True)

@@ -10,8 +10,9 @@ from djfapi.viewsets.mixins import (
     RetrieveModelMixin,
     UpdateModelMixin,
 )
+from djfapi.viewsets.plain import ViewSet
 
-__all__ = ["GenericViewSet", "ModelViewSet", "ReadOnlyModelViewSet", "action"]
+__all__ = ["GenericViewSet", "ModelViewSet", "ReadOnlyModelViewSet", "ViewSet", "action"]
 
 
 class ModelViewSet(

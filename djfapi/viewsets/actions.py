@@ -23,7 +23,7 @@ import enum
 import inspect
 import typing
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from django.db import models
@@ -32,8 +32,8 @@ from pydantic import BaseModel
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.permissions.access import SAFE_METHODS, ScopeList, scope_tuple
 
-__all__ = ["INSTANCE", "RESERVED_PARAMETERS", "ActionSignature", "ExtraAction", "action", "extra_actions",
-           "read_signature"]
+__all__ = ["INSTANCE", "RESERVED_PARAMETERS", "ActionSignature", "ExtraAction", "action", "check_action",
+           "extra_actions", "read_signature"]
 
 RESERVED_PARAMETERS: Final = frozenset({"request", "body", "paginator", "access", "list_query", "json_body",
                                         "instance"})
@@ -65,6 +65,15 @@ class ExtraAction:
     scopes: tuple[str, ...] | None
     response_model: type[BaseModel] | Any | None
     func: Callable[..., Any]
+    url_name: str = ""  # the route's name is ``<basename>-<url_name>``
+    paginated: bool = False  # a list-level action answering a page; takes the pagination's parameters
+    # Viewset attributes set on the instance for this action only (DRF's initkwargs).
+    overrides: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def is_async(self) -> bool:
+        """Whether the method is ``async def``: it is awaited on the event loop."""
+        return inspect.iscoroutinefunction(self.func)
 
     @property
     def writes(self) -> bool:
@@ -79,20 +88,32 @@ def action(
     path: str | None = None,
     scopes: ScopeList | None = None,
     response_model: Any = None,
+    url_path: str | None = None,
+    url_name: str | None = None,
+    paginated: bool = False,
+    **overrides: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Mark a viewset method as an extra route at ``<prefix>[/{id}]/<path>``. ``scopes``
-    grant it when the viewset's ``Scopes`` do not name it (``ANY_VALID_TOKEN``: any token)."""
+    """Mark a viewset method as an extra route at ``<prefix>[/{id}]/<url_path>`` (``path`` is
+    the same), named ``<basename>-<url_name>``. ``scopes`` grant it when the viewset's ``Scopes``
+    do not name it (``ANY_VALID_TOKEN``: any token). ``paginated``: a list-level action that
+    answers ``self.get_paginated_response(self.paginate_queryset(qs))``. Other keywords
+    (``permission_classes=[...]``) set viewset attributes for this action only."""
     granting = scope_tuple(scopes, "@action", "scopes") if scopes is not None else None
+    if path is not None and url_path is not None:
+        raise ImproperlyConfigured("@action takes path or url_path (the same), not both.")
 
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
         setattr(func, _MARK, ExtraAction(
             name=func.__name__,
             detail=detail,
             methods=tuple(method.upper() for method in methods),
-            path=(path or func.__name__).strip("/"),
+            path=(url_path or path or func.__name__).strip("/"),
             scopes=granting,
             response_model=response_model,
             func=func,
+            url_name=url_name or func.__name__,
+            paginated=paginated,
+            overrides=overrides,
         ))
         return func
 
@@ -126,11 +147,11 @@ def read_signature(viewset: type, extra: ExtraAction, taken: frozenset[str]) -> 
     become an endpoint (async, wrong leading parameters, a parameter named like one of ``taken``:
     :data:`RESERVED_PARAMETERS` and the route's path values)."""
     func, owner = extra.func, f"{viewset.__name__}.{extra.func.__name__}"
-    if inspect.iscoroutinefunction(func):
-        raise ImproperlyConfigured(f"{owner} is async; actions run in the request's threadpool hop "
-                                   "with the ORM, so write it as a plain `def`.")
+    check_action(viewset, extra, owner)
     positional = list(inspect.signature(func).parameters)
     expected = ["self", "instance"] if extra.detail else ["self"]
+    if extra.detail and getattr(viewset, "lookup_value_passed", False) and len(positional) > 1:
+        expected[1] = positional[1]  # a ViewSet's detail method takes the path value, named as it likes
     if positional[: len(expected)] != expected:
         raise ImproperlyConfigured(f"{owner} must start with ({', '.join(expected)}) as a "
                                    f"{'detail' if extra.detail else 'list-level'} action.")
@@ -149,6 +170,29 @@ def read_signature(viewset: type, extra: ExtraAction, taken: frozenset[str]) -> 
         for parameter in list(inspect.signature(func).parameters.values())[len(expected):]
     )
     return ActionSignature(_declared_response(extra, hints), parameters)
+
+
+_PAGING_HOOKS: Final = frozenset({"paginate_queryset", "get_paginated_response"})
+
+
+def check_action(viewset: type, extra: ExtraAction, owner: str) -> None:
+    """ImproperlyConfigured for options ``extra`` cannot have on ``viewset``: an override of an
+    attribute the viewset has not (or of a method), ``paginated`` on a detail action, paging
+    hooks called in an action not declared paginated."""
+    for name in extra.overrides:
+        static = inspect.getattr_static(viewset, name, None)
+        if not hasattr(viewset, name) or inspect.isfunction(static) or isinstance(
+                static, classmethod | staticmethod | property):
+            raise ImproperlyConfigured(
+                f"@action on {owner} got {name}=...: {viewset.__name__} has no attribute {name!r} to "
+                "set for this action. Pass viewset attributes (permission_classes, ...) only.")
+    if extra.paginated and extra.detail:
+        raise ImproperlyConfigured(f"{owner}: paginated=True is for list-level actions (detail=False).")
+    if not extra.paginated and _PAGING_HOOKS & set(extra.func.__code__.co_names):
+        raise ImproperlyConfigured(
+            f"{owner} calls self.paginate_queryset / get_paginated_response but is not declared "
+            "paginated: write @action(detail=False, paginated=True) so OpenAPI shows the page and "
+            "its parameters.")
 
 
 def _declared_response(extra: ExtraAction, hints: dict[str, Any]) -> Any:

@@ -1,5 +1,4 @@
-"""``GenericViewSet``: the hooks a request runs, on top of :class:`DeclaredViewSet`'s
-configuration.
+"""``GenericViewSet``: the hooks a request runs, on top of :class:`DeclaredViewSet`'s configuration.
 
 One instance serves one call: the endpoint makes it inside the request's threadpool hop
 with ``request``, ``action``, ``kwargs``, ``parent`` and ``access`` set, runs the action,
@@ -34,6 +33,7 @@ from djfapi.schemas.saving import fits_a_column, lock, stored_as_written
 from djfapi.schemas.writing import NestedRows
 from djfapi.tenancy import limit_to_tenant, reference_queryset, stamp_tenant, tenant_path
 from djfapi.viewsets.declared import DeclaredViewSet
+from djfapi.viewsets.lifecycle import RequestLifecycle
 
 __all__ = ["GenericViewSet", "Nesting", "declared_tenant_path"]
 
@@ -49,7 +49,7 @@ class Nesting(Protocol):
         """The querysets the prefetch ``paths`` that lead to registered children read through."""
 
 
-class GenericViewSet(DeclaredViewSet):
+class GenericViewSet(RequestLifecycle, DeclaredViewSet):
     """State and hooks shared by every action; mixins add the actions themselves.
 
     Set the class attributes of :class:`DeclaredViewSet` (``model``, ``schemas``, ``scopes``,
