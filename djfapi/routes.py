@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from djfapi.inputs import BodyShape, body_shape
-from djfapi.pagination import BasePagination
+from djfapi.pagination import BasePagination, check_pagination
 from djfapi.permissions.access import SAFE_METHODS, Scopes
 from djfapi.permissions.base import ScopeSource
 from djfapi.permissions.jwt import JWTBearer
@@ -206,7 +206,7 @@ def _answer(viewset: type[GenericViewSet], action: str, status_code: int,
         return Answer(status_code, AggregateResult)
     rows = viewset.declared_response_schema(action)
     if action == "list":
-        page = viewset.declared_pagination_class()
+        page = check_pagination(viewset.declared_pagination_class(), viewset.__name__)
         return Answer(status_code, page.response_schema(rows), rows=rows, page=page)
     return Answer(status_code, rows, rows=rows)
 
