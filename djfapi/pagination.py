@@ -340,7 +340,13 @@ class CursorPagination(BasePagination):
 
 def page_size_of(size: int | None) -> int:
     """``size``, else the project's ``DJFAPI["PAGE_SIZE"]``, else 50."""
-    return size or api_setting("PAGE_SIZE") or FALLBACK_PAGE_SIZE
+    if size:
+        return size
+    configured = api_setting("PAGE_SIZE")
+    if configured is not None and (type(configured) is not int or configured < 1):
+        raise ImproperlyConfigured(f'settings.DJFAPI["PAGE_SIZE"] = {configured!r}: use a positive int, '
+                                   "or leave it out for 50.")
+    return configured or FALLBACK_PAGE_SIZE
 
 
 def check_pagination(pagination: type[BasePagination], owner: str) -> type[BasePagination]:

@@ -238,6 +238,14 @@ def test_the_project_default_applies_where_a_viewset_sets_none(settings, compani
     assert list(unpaged) == ["items"] and len(unpaged["items"]) == 7
 
 
+@pytest.mark.parametrize("size", [0, -5, "20", 2.5, True])
+def test_a_page_size_that_is_not_a_positive_int_is_refused_at_registration(settings, size):
+    settings.DJFAPI = {"DEFAULT_PAGINATION_CLASS": "djfapi.pagination.PageNumberPagination",
+                       "PAGE_SIZE": size}
+    with pytest.raises(ImproperlyConfigured, match=r'DJFAPI\["PAGE_SIZE"\]'):
+        Router().register("plain", type("PlainViewSet", (PlainViewSet,), {}))
+
+
 class Envelope(PageNumberPagination):
     def get_paginated_response(self, items):
         return {"data": items, "meta": {"count": self.count, "page": self.page}}
