@@ -1,11 +1,21 @@
 """How list responses are cut into pages.
 
-A viewset names a class in ``pagination_class``; its :meth:`~BasePagination.dependency`
-declares the query parameters and makes one paginator per request, with no database work::
+A viewset names a class in ``pagination_class`` (else the project's
+``DJFAPI["DEFAULT_PAGINATION_CLASS"]``, else :class:`LimitOffsetPagination`); its
+:meth:`~BasePagination.dependency` declares the query parameters and makes one paginator per
+request, with no database work::
 
     class CompanyViewSet(ModelViewSet):
-        pagination_class = LimitOffsetPagination   # the default
+        pagination_class = PageNumberPagination    # {"count", "next", "previous", "results"}
         # pagination_class = None                  # answer {"items": [...]} unpaged
+
+A pagination class of your own implements four methods, the same ones every class here does:
+``dependency()`` (its query parameters; the request is ``self.request``),
+``paginate_queryset(queryset)`` (the page's rows, read with ``self.fetch``),
+``get_paginated_response(items)`` (the body) and ``response_schema(item)`` (the body's pydantic
+model). A class that overrides ``get_paginated_response`` must override ``response_schema``
+too: the body is validated against it, and keys it does not declare would be dropped, so
+``router.register`` refuses such a class (:func:`check_pagination`).
 """
 
 from __future__ import annotations
@@ -16,28 +26,52 @@ from typing import Any
 
 from django.core import signing
 from django.db.models import QuerySet
-from fastapi import HTTPException, Query
+from fastapi import HTTPException, Query, Request
 from pydantic import BaseModel, Field, create_model
+from starlette.datastructures import URL
 
+from djfapi.conf import api_setting
+from djfapi.exceptions import ImproperlyConfigured
 from djfapi.keyset import Key, Position, beyond, dump_value, load_value, ordering_keys, orderings
 
 RowReader = Callable[[QuerySet[Any], Sequence[str]], list[Any]]
 
-__all__ = ["MAX_OFFSET", "BasePagination", "CursorPagination", "LimitOffsetPagination", "NoPagination"]
+__all__ = ["MAX_OFFSET", "BasePagination", "CursorPagination", "LimitOffsetPagination", "NoPagination",
+           "PageNumberPagination", "check_pagination"]
+
+FALLBACK_PAGE_SIZE = 50  # when neither the class nor DJFAPI["PAGE_SIZE"] sets one
 
 
 class BasePagination:
-    """One page of a list: the query parameters, the slicing, and the response's shape."""
+    """One page of a list: the query parameters, the slicing, and the response's shape.
+
+    Implement :meth:`dependency`, :meth:`paginate_queryset`, :meth:`get_paginated_response`
+    and :meth:`response_schema`; the last two go together (see :func:`check_pagination`)."""
 
     @classmethod
     def dependency(cls) -> Callable[..., Awaitable[BasePagination]]:
-        """An async FastAPI dependency that reads the query parameters and returns a paginator."""
-        async def pagination() -> BasePagination:
-            return cls()
+        """An async FastAPI dependency that reads the query parameters and returns a paginator
+        (with ``request`` set, for links)."""
+        async def pagination(request: Request) -> BasePagination:
+            return cls().bound(request)
 
         return pagination
 
     read_rows: RowReader | None = None  # set per request by a viewset that reads values
+    request: Request | None = None  # set by dependency(): links are built from its URL
+
+    def bound(self, request: Request) -> BasePagination:
+        """This paginator, answering ``request``."""
+        self.request = request
+        return self
+
+    def link(self, drop: Sequence[str], **params: Any) -> str | None:
+        """The absolute URL of this request with ``params`` set and ``drop`` left out (every
+        other query parameter kept: filters, ordering); None without a request."""
+        if self.request is None:
+            return None
+        url: URL = self.request.url.remove_query_params([*drop, *params])
+        return str(url.include_query_params(**params) if params else url)
 
     def paginate_queryset(self, queryset: QuerySet[Any]) -> Sequence[Any]:
         """The rows of this page, fetched."""
@@ -56,7 +90,7 @@ class BasePagination:
     @classmethod
     def response_schema(cls, item: type[BaseModel]) -> type[BaseModel]:
         """The pydantic model of the response body for items of ``item``."""
-        return _items_schema(item)
+        return _page_model(item, "items")
 
 
 class NoPagination(BasePagination):
@@ -67,23 +101,25 @@ MAX_OFFSET = 2**62  # beyond what a database's 64-bit OFFSET takes; larger is a 
 
 
 class LimitOffsetPagination(BasePagination):
-    """``?limit=&offset=``, answered as ``{"items", "total", "limit", "offset"}``.
+    """``?limit=&offset=``, answered as ``{"items", "total", "limit", "offset", "next", "previous"}``.
 
-    ``total`` costs a second query a page, ``SELECT COUNT(*)`` over every row the filters
-    leave (on PostgreSQL a scan of them all). A subclass with ``count = False`` runs none: it
-    reads one row more than the page and answers ``{"items", "limit", "offset", "more"}``,
+    ``next`` and ``previous`` are absolute links to the pages beside this one (null at either
+    end), keeping the request's other query parameters. ``total`` costs a second query a page,
+    ``SELECT COUNT(*)`` over every row the filters leave (on PostgreSQL a scan of them all). A
+    subclass with ``count = False`` runs none: it reads one row more than the page and answers
+    ``{"items", "limit", "offset", "more", "next", "previous"}``,
     where ``more`` says whether rows follow this page::
 
         class UncountedPagination(LimitOffsetPagination):
             count = False
     """
 
-    default_limit = 50
+    default_limit: int | None = None  # None: DJFAPI["PAGE_SIZE"], else 50
     max_limit = 1000
     count = True  # answer ``total`` (one COUNT query a page); False: answer ``more`` instead
 
     def __init__(self, limit: int | None = None, offset: int = 0) -> None:
-        self.limit = min(limit or self.default_limit, self.max_limit)
+        self.limit = min(limit or page_size_of(self.default_limit), self.max_limit)
         self.offset = offset
         self.total = 0
         self.more = False
@@ -91,13 +127,14 @@ class LimitOffsetPagination(BasePagination):
     @classmethod
     def dependency(cls) -> Callable[..., Awaitable[BasePagination]]:
         async def pagination(
+            request: Request,
             limit: int = Query(
-                cls.default_limit, ge=1,
+                page_size_of(cls.default_limit), ge=1,
                 description=f"Page size; larger values are capped at {cls.max_limit}.",
             ),
             offset: int = Query(0, ge=0, le=MAX_OFFSET, description="Number of rows to skip."),
         ) -> BasePagination:
-            return cls(limit=limit, offset=offset)
+            return cls(limit=limit, offset=offset).bound(request)
 
         return pagination
 
@@ -110,13 +147,92 @@ class LimitOffsetPagination(BasePagination):
         return rows[: self.limit]
 
     def get_paginated_response(self, items: Sequence[Any]) -> dict[str, Any]:
+        links = {"next": self.next_link(), "previous": self.previous_link()}
         if self.count:
-            return {"items": items, "total": self.total, "limit": self.limit, "offset": self.offset}
-        return {"items": items, "limit": self.limit, "offset": self.offset, "more": self.more}
+            return {"items": items, "total": self.total, "limit": self.limit, "offset": self.offset, **links}
+        return {"items": items, "limit": self.limit, "offset": self.offset, "more": self.more, **links}
+
+    def next_link(self) -> str | None:
+        """The page after this one; None when no rows follow it."""
+        end = self.offset + self.limit
+        if not (end < self.total if self.count else self.more):
+            return None
+        return self.link((), limit=self.limit, offset=end)
+
+    def previous_link(self) -> str | None:
+        """The page before this one (without ``offset`` when it is the first); None on the first."""
+        if self.offset <= 0:
+            return None
+        start = max(self.offset - self.limit, 0)
+        if start == 0:
+            return self.link(("offset",), limit=self.limit)
+        return self.link((), limit=self.limit, offset=start)
 
     @classmethod
     def response_schema(cls, item: type[BaseModel]) -> type[BaseModel]:
-        return _limit_offset_schema(item) if cls.count else _uncounted_schema(item)
+        return _page_model(item, "limit_offset" if cls.count else "uncounted")
+
+
+class PageNumberPagination(BasePagination):
+    """``?page=`` (from 1) and ``?page_size=``, answered as DRF answers them:
+    ``{"count", "next", "previous", "results"}``, with absolute links to the pages beside this
+    one (null at either end) that keep the request's other query parameters.
+
+    ``count`` costs one ``SELECT COUNT(*)`` a page. A page past the last is a 404
+    (``"Invalid page."``); the first page of an empty list is not. ``page_size_query_param =
+    None`` takes the page size from the class alone; larger sizes are capped at
+    ``max_page_size``.
+    """
+
+    page_size: int | None = None  # None: DJFAPI["PAGE_SIZE"], else 50
+    max_page_size = 1000
+    page_query_param = "page"
+    page_size_query_param: str | None = "page_size"
+    invalid_page_message = "Invalid page."
+
+    def __init__(self, page: int = 1, page_size: int | None = None) -> None:
+        self.page = page
+        self.size = min(page_size or page_size_of(self.page_size), self.max_page_size)
+        self.count = 0
+
+    @classmethod
+    def dependency(cls) -> Callable[..., Awaitable[BasePagination]]:
+        size = page_size_of(cls.page_size)
+        page = Query(1, ge=1, alias=cls.page_query_param, description="Page number, from 1.")
+        if cls.page_size_query_param is None:
+            async def pagination(request: Request, number: int = page) -> BasePagination:
+                return cls(number).bound(request)
+
+            return pagination
+
+        described = f"Page size; larger values are capped at {cls.max_page_size}."
+        sizes = Query(size, ge=1, alias=cls.page_size_query_param, description=described)
+
+        async def sized(request: Request, number: int = page, page_size: int = sizes) -> BasePagination:
+            return cls(number, page_size).bound(request)
+
+        return sized
+
+    def paginate_queryset(self, queryset: QuerySet[Any]) -> Sequence[Any]:
+        self.count = queryset.count()
+        start = (self.page - 1) * self.size
+        if start >= self.count and self.page > 1:  # the first page of no rows is a page
+            raise HTTPException(404, detail=self.invalid_page_message)
+        return self.fetch(queryset[start : start + self.size])
+
+    def get_paginated_response(self, items: Sequence[Any]) -> dict[str, Any]:
+        last = self.page * self.size >= self.count
+        following = None if last else self.link((), **{self.page_query_param: self.page + 1})
+        before = None
+        if self.page == 2:
+            before = self.link((self.page_query_param,))
+        elif self.page > 2:
+            before = self.link((), **{self.page_query_param: self.page - 1})
+        return {"count": self.count, "next": following, "previous": before, "results": items}
+
+    @classmethod
+    def response_schema(cls, item: type[BaseModel]) -> type[BaseModel]:
+        return _page_model(item, "page_number")
 
 
 class CursorPagination(BasePagination):
@@ -137,13 +253,13 @@ class CursorPagination(BasePagination):
     list or another ordering.
     """
 
-    page_size = 50
+    page_size: int | None = None  # None: DJFAPI["PAGE_SIZE"], else 50
     max_page_size = 1000
     salt = "djfapi.pagination.cursor.v2"  # v1 cursors held lossy values: they are refused
 
     def __init__(self, position: Position | None = None, page_size: int | None = None) -> None:
         self.position = position
-        self.size = min(page_size or self.page_size, self.max_page_size)
+        self.size = min(page_size or page_size_of(self.page_size), self.max_page_size)
         self.next: str | None = None
         self.previous: str | None = None
 
@@ -151,7 +267,7 @@ class CursorPagination(BasePagination):
     def dependency(cls) -> Callable[..., Awaitable[BasePagination]]:
         async def pagination(
             cursor: str | None = Query(None, description="`next` or `previous` of another page."),
-            page_size: int = Query(cls.page_size, ge=1, description=(
+            page_size: int = Query(page_size_of(cls.page_size), ge=1, description=(
                 f"Page size; larger values are capped at {cls.max_page_size}.")),
         ) -> BasePagination:
             return cls(cls.decode(cursor) if cursor else None, page_size)
@@ -219,41 +335,58 @@ class CursorPagination(BasePagination):
 
     @classmethod
     def response_schema(cls, item: type[BaseModel]) -> type[BaseModel]:
-        return _cursor_schema(item)
+        return _page_model(item, "cursor")
+
+
+def page_size_of(size: int | None) -> int:
+    """``size``, else the project's ``DJFAPI["PAGE_SIZE"]``, else 50."""
+    if size:
+        return size
+    configured = api_setting("PAGE_SIZE")
+    if configured is not None and (type(configured) is not int or configured < 1):
+        raise ImproperlyConfigured(f'settings.DJFAPI["PAGE_SIZE"] = {configured!r}: use a positive int, '
+                                   "or leave it out for 50.")
+    return configured or FALLBACK_PAGE_SIZE
+
+
+def check_pagination(pagination: type[BasePagination], owner: str) -> type[BasePagination]:
+    """``pagination``, unless it changes the page's body without declaring it: then an
+    ImproperlyConfigured naming ``owner`` (the viewset), the class and the fix."""
+    if not (isinstance(pagination, type) and issubclass(pagination, BasePagination)):
+        raise ImproperlyConfigured(f"{owner}'s pagination class must be a BasePagination subclass, "
+                                   f"not {pagination!r}.")
+    body, schema = (_defined_by(pagination, name) for name in ("get_paginated_response", "response_schema"))
+    if body is not schema and issubclass(body, schema):
+        raise ImproperlyConfigured(
+            f"{pagination.__name__} (the pagination of {owner}) overrides get_paginated_response() "
+            f"but not response_schema(), which {schema.__name__} declares: keys it does not "
+            f"declare would be dropped from every page. Override `@classmethod def "
+            f"response_schema(cls, item)` to return the page's pydantic model.")
+    return pagination
+
+
+def _defined_by(cls: type, name: str) -> type:
+    return next(klass for klass in cls.__mro__ if name in vars(klass))
+
+
+_NEXT = (str | None, Field(description="Absolute URL of the next page; null on the last."))
+_PREVIOUS = (str | None, Field(description="Absolute URL of the previous page; null on the first."))
+_SHAPES: dict[str, tuple[str, dict[str, Any]]] = {  # a page's keys besides its rows, by shape
+    "items": ("List", {}),
+    "limit_offset": ("Page", {"total": (int, ...), "limit": (int, ...), "offset": (int, ...),
+                              "next": _NEXT, "previous": _PREVIOUS}),
+    "uncounted": ("UncountedPage", {"limit": (int, ...), "offset": (int, ...), "more": (
+        bool, Field(description="Whether rows follow this page.")), "next": _NEXT, "previous": _PREVIOUS}),
+    "cursor": ("CursorPage", {"next": (str | None, None), "previous": (str | None, None)}),
+    "page_number": ("NumberedPage", {"count": (int, Field(description="Rows in the whole list.")),
+                                     "next": _NEXT, "previous": _PREVIOUS}),
+}
 
 
 @functools.cache
-def _cursor_schema(item: type[BaseModel]) -> type[BaseModel]:
-    return create_model(
-        f"{item.__name__}CursorPage",
-        items=(list[item], ...),  # type: ignore[valid-type]
-        next=(str | None, None),
-        previous=(str | None, None),
-    )
-
-
-@functools.cache
-def _items_schema(item: type[BaseModel]) -> type[BaseModel]:
-    return create_model(f"{item.__name__}List", items=(list[item], ...))  # type: ignore[valid-type]
-
-
-@functools.cache
-def _limit_offset_schema(item: type[BaseModel]) -> type[BaseModel]:
-    return create_model(
-        f"{item.__name__}Page",
-        items=(list[item], ...),  # type: ignore[valid-type]
-        total=(int, ...),
-        limit=(int, ...),
-        offset=(int, ...),
-    )
-
-
-@functools.cache
-def _uncounted_schema(item: type[BaseModel]) -> type[BaseModel]:
-    return create_model(
-        f"{item.__name__}UncountedPage",
-        items=(list[item], ...),  # type: ignore[valid-type]
-        limit=(int, ...),
-        offset=(int, ...),
-        more=(bool, Field(description="Whether rows follow this page.")),
-    )
+def _page_model(item: type[BaseModel], shape: str) -> type[BaseModel]:
+    suffix, fields = _SHAPES[shape]
+    name = f"{item.__name__}{suffix}"
+    if shape == "page_number":  # DRF's key order: count, next, previous, results
+        return create_model(name, **fields, results=(list[item], ...))  # type: ignore[valid-type]
+    return create_model(name, items=(list[item], ...), **fields)  # type: ignore[valid-type]

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.inputs import BodyShape, body_shape
-from djfapi.pagination import BasePagination, NoPagination
+from djfapi.pagination import BasePagination, NoPagination, check_pagination
 from djfapi.permissions.access import SAFE_METHODS, Scopes
 from djfapi.permissions.base import ScopeSource
 from djfapi.permissions.jwt import JWTBearer
@@ -210,7 +210,7 @@ def _answer(viewset: type[GenericViewSet], action: str, status_code: int,
         return Answer(status_code, AggregateResult)
     rows = viewset.declared_response_schema(action)
     if action == "list":
-        page = viewset.declared_pagination_class()
+        page = check_pagination(viewset.declared_pagination_class(), viewset.__name__)
         return Answer(status_code, page.response_schema(rows), rows=rows, page=page)
     return Answer(status_code, rows, rows=rows)
 
@@ -347,7 +347,7 @@ def _paged_answer(viewset: type[GenericViewSet], extra: ExtraAction, signature: 
     if not (isinstance(rows, type) and issubclass(rows, BaseModel)):
         raise ImproperlyConfigured(f"{viewset.__name__}.{extra.name} is paginated: give it "
                                    "response_model=<the pydantic schema of one row>.")
-    page = extra_pagination(viewset, extra)
+    page = check_pagination(extra_pagination(viewset, extra), f"{viewset.__name__}.{extra.name}")
     return Answer(200, page.response_schema(rows), rows=rows, page=page)
 
 

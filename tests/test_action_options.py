@@ -119,6 +119,8 @@ def test_a_paginated_action_answers_a_page(client):
     body = response.json()
     assert (body["total"], body["limit"], body["offset"]) == (2, 1, 1)
     assert [item["name"] for item in body["items"]] == ["c2"]
+    assert body["previous"] == "http://testserver/companies/archived?limit=1"  # as DRF: no offset=0
+    assert body["next"] is None
 
 
 def test_a_paginated_action_with_its_own_pagination_and_item_schema(client):
@@ -135,7 +137,7 @@ def test_a_paginated_action_is_documented_as_a_page_with_its_parameters(app):
     assert [p["name"] for p in operation["parameters"]] == ["limit", "offset"]
     schema = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
     assert set(app.openapi()["components"]["schemas"][schema]["properties"]) == {
-        "items", "total", "limit", "offset"}
+        "items", "total", "limit", "offset", "next", "previous"}
     assert "page_size" in [p["name"] for p in app.openapi()["paths"]["/companies/names"]["get"]["parameters"]]
 
 

@@ -74,7 +74,9 @@ def codes(body):
 def test_an_uncounted_page_says_whether_more_rows_follow_and_runs_no_count(
         client, five, offset, expected, more):
     body, queries = page(client, "/uncounted", limit=2, offset=offset)
-    assert body == {"items": body["items"], "limit": 2, "offset": offset, "more": more}
+    assert body == {"items": body["items"], "limit": 2, "offset": offset, "more": more,
+                    "next": body["next"], "previous": body["previous"]}
+    assert (body["next"] is not None) == more
     assert codes(body) == expected
     assert not any("COUNT(" in sql.upper() for sql in queries)
     assert len(queries) == 1  # the page and the row after it, in one query
@@ -82,7 +84,8 @@ def test_an_uncounted_page_says_whether_more_rows_follow_and_runs_no_count(
 
 def test_the_default_page_counts(client, five):
     body, queries = page(client, "/counted", limit=2, offset=4)
-    assert body == {"items": body["items"], "total": 5, "limit": 2, "offset": 4}
+    assert body == {"items": body["items"], "total": 5, "limit": 2, "offset": 4,
+                    "next": None, "previous": "http://testserver/counted?limit=2&offset=2"}
     assert codes(body) == ["A5"]
     assert sum("COUNT(" in sql.upper() for sql in queries) == 1
 
@@ -97,7 +100,9 @@ def test_openapi_shows_each_page_as_it_is_answered():
 
     counted, uncounted = page_schema("/counted"), page_schema("/uncounted")
     assert counted["title"] == "CostcenterOutPage"
-    assert set(counted["properties"]) == set(counted["required"]) == {"items", "total", "limit", "offset"}
+    assert set(counted["properties"]) == set(counted["required"]) == {"items", "total", "limit", "offset",
+                                                                           "next", "previous"}
     assert uncounted["title"] == "CostcenterOutUncountedPage"
-    assert set(uncounted["properties"]) == set(uncounted["required"]) == {"items", "limit", "offset", "more"}
+    assert set(uncounted["properties"]) == set(uncounted["required"]) == {"items", "limit", "offset", "more",
+                                                                               "next", "previous"}
     assert uncounted["properties"]["more"]["type"] == "boolean"

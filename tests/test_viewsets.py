@@ -17,6 +17,8 @@ def test_list_answers_a_page_of_the_get_schema(client):
         "total": 3,
         "limit": 50,
         "offset": 0,
+        "next": None,
+        "previous": None,
     }
 
 

@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import QuerySet
 from pydantic import BaseModel
 
+from djfapi.conf import api_setting
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.filters import DjangoFilterSet, FilterSet, Ordering, Search
 from djfapi.pagination import BasePagination, LimitOffsetPagination, NoPagination
@@ -174,8 +175,15 @@ class DeclaredViewSet:
 
     @classmethod
     def declared_pagination_class(cls) -> type[BasePagination]:
-        """Defaults to ``cls.pagination_class``; ``None`` there means :class:`NoPagination`."""
-        return cls.pagination_class or NoPagination
+        """Defaults to ``cls.pagination_class`` when the viewset (or a base class of yours) sets
+        it, else ``DJFAPI["DEFAULT_PAGINATION_CLASS"]``, else LimitOffsetPagination; ``None``
+        set there means :class:`NoPagination`."""
+        # "Set" means assigned in the body of a class other than DeclaredViewSet: its default
+        # stands for "the project's", so `pagination_class = LimitOffsetPagination` written
+        # in a viewset keeps LimitOffset whatever the project default is.
+        if any("pagination_class" in vars(klass) for klass in cls.__mro__ if klass is not DeclaredViewSet):
+            return cls.pagination_class or NoPagination
+        return api_setting("DEFAULT_PAGINATION_CLASS") or cls.pagination_class or NoPagination
 
     @classmethod
     def find_parent_lookup_field(cls, parent_model: type[models.Model]) -> str:
@@ -262,7 +270,7 @@ def _needs_instances(viewset: type[DeclaredViewSet], action: str) -> str | None:
             return f"{hook}() is overridden (it may read the rows as instances)"
     if action == "retrieve" and viewset.permission_classes:
         return "permission_classes may check the row (has_object_permission)"
-    pagination = viewset.pagination_class or NoPagination
+    pagination = viewset.declared_pagination_class()
     if action == "list" and pagination.paginate_queryset.__module__ != "djfapi.pagination":
         return f"{pagination.__name__}.paginate_queryset() is overridden (it may read the rows as instances)"
     schema = viewset.declared_response_schema(action)
