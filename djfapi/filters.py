@@ -28,9 +28,10 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BeforeValidator
 
 from djfapi.exceptions import InvalidInput
-from djfapi.lookups import COMPARABLE, condition, lookups_for
+from djfapi.lookups import COMPARABLE, condition, lookups_for, split_commas
 from djfapi.meta import python_type, walk
 
 __all__ = ["FilterParam", "FilterSet", "ListQuery", "Ordering", "Search", "check_aggregate",
@@ -205,8 +206,9 @@ class Ordering:
                             "(DRF's `ordering` is read as `order_by`).")],
         ), inspect.Parameter(
             ORDERING_ALIAS, inspect.Parameter.KEYWORD_ONLY, default=None,
-            annotation=Annotated[list[self.choice] | None, Query(  # type: ignore[name-defined]
-                alias="ordering", include_in_schema=False)],
+            # as in DRF, comma-separated: ``?ordering=-budget,code``
+            annotation=Annotated[list[self.choice] | None, BeforeValidator(split_commas),  # type: ignore[name-defined]
+                                 Query(alias="ordering", include_in_schema=False)],
         )]
 
     def order(self, queryset: QuerySet[Any], requested: Sequence[Any] | None, keep: bool = False
