@@ -20,7 +20,6 @@ import datetime
 import decimal
 import enum
 import inspect
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -28,17 +27,15 @@ from typing import Annotated, Any
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from fastapi import Query, Request
-from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
-from pydantic import Field as PydanticField
+from fastapi.exceptions import RequestValidationError
+from pydantic import BeforeValidator
 
 from djfapi.exceptions import InvalidInput
+from djfapi.lookups import COMPARABLE, condition, lookups_for, split_commas
 from djfapi.meta import python_type, walk
 
 __all__ = ["FilterParam", "FilterSet", "ListQuery", "Ordering", "Search", "check_aggregate",
            "resolve_field"]
-
-_COMPARABLE = (int, float, decimal.Decimal, datetime.date, datetime.datetime, datetime.time,
-               datetime.timedelta)
 
 
 def resolve_field(model: type[models.Model], path: str) -> models.Field[Any, Any]:
@@ -50,108 +47,38 @@ def resolve_field(model: type[models.Model], path: str) -> models.Field[Any, Any
     return found  # type: ignore[return-value]  # a reverse relation stands for its rows
 
 
+NEGATION = "__not"  # ``name__not``, ``name__icontains__not``; 0.0.x's ``!name`` still works
+
+
 @dataclass(frozen=True)
 class FilterParam:
-    """One filter query parameter: ``name__icontains``, or negated ``!name__icontains``."""
+    """One filter query parameter: ``name__icontains``, or negated ``name__icontains__not``
+    (``form="!"``: the 0.0.x spelling ``!name__icontains``, kept for old clients)."""
 
     lookup: str
     annotation: Any
     negated: bool = False
     spans_many: bool = False  # crosses a to-many relation, so matches may repeat rows
+    form: str = NEGATION
+    documented: bool = True
 
     @property
     def alias(self) -> str:
-        return f"!{self.lookup}" if self.negated else self.lookup
+        if not self.negated:
+            return self.lookup
+        return f"!{self.lookup}" if self.form == "!" else f"{self.lookup}{NEGATION}"
 
     @property
     def identifier(self) -> str:
-        return f"not__{self.lookup}" if self.negated else self.lookup
+        if not self.negated:
+            return self.lookup
+        return f"{'bang' if self.form == '!' else 'not'}__{self.lookup}"
 
-
-_INT64 = Annotated[int, PydanticField(ge=-(2**63), le=2**63 - 1)]
-_DATE_PARTS = {"year": Annotated[int, PydanticField(ge=1, le=9999)],
-               "month": Annotated[int, PydanticField(ge=1, le=12)],
-               "day": Annotated[int, PydanticField(ge=1, le=31)]}
-
-
-_DECIMAL_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
-
-
-def _plain_decimal(value: Any) -> Any:
-    """``value`` if it is written ``-123.45``. pydantic also reads ``1_0``, `` 1``, ``1e3``,
-    ``.5`` and ``Infinity``, which the documented pattern does not promise."""
-    if isinstance(value, str) and not re.fullmatch(_DECIMAL_TEXT, value):
-        raise ValueError("a decimal number such as -12.50 is expected")
-    return value
-
-
-def _iso_date(value: Any) -> Any:
-    """``value`` if it starts with an ISO 8601 date. pydantic also reads a number of seconds
-    since 1970 (``?created_at__lte=0.5``), which ``format: date-time`` does not promise."""
-    if isinstance(value, str) and not re.match(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        raise ValueError("an ISO 8601 date such as 2026-01-31 (or date-time) is expected")
-    return value
-
-
-# A query value is text: a decimal is documented and checked as that text.
-_DECIMAL = Annotated[decimal.Decimal, BeforeValidator(_plain_decimal),
-                     WithJsonSchema({"type": "string", "pattern": _DECIMAL_TEXT})]
-_DATE = Annotated[datetime.date, BeforeValidator(_iso_date)]
-# RFC 3339 allows UTC offsets up to ±23:59; PostgreSQL (and so _in_every_database) ±15:59.
-_MOMENT_SCHEMA = {"type": "string", "format": "date-time",
-                  "pattern": r"(?:[Zz]|[+-](?:0[0-9]|1[0-5]):[0-5][0-9])$"}
-
-
-def _in_every_database(value: datetime.datetime) -> datetime.datetime:
-    """A datetime every database can compare with: a UTC offset within ±15:59 (PostgreSQL's)
-    and a UTC equivalent inside years 1-9999."""
-    offset = value.utcoffset()
-    if offset is not None and abs(offset) >= datetime.timedelta(hours=16):
-        raise ValueError("the UTC offset must be within ±15:59")
-    if offset is not None:
-        try:
-            value.astimezone(datetime.UTC)
-        except OverflowError:
-            raise ValueError("the moment is outside years 1-9999 in UTC") from None
-    return value
-
-
-def _storable_datetime(kind: Any) -> Any:
-    """``kind`` (a datetime, or a list of them) with each value checked by ``_in_every_database``."""
-    moment = Annotated[datetime.datetime, BeforeValidator(_iso_date), AfterValidator(_in_every_database),
-                       WithJsonSchema(_MOMENT_SCHEMA)]
-    if kind is datetime.datetime:
-        return moment
-    return Annotated[list[moment], BeforeValidator(split_commas)]
-
-
-def split_commas(values: Any) -> Any:
-    """``?x__in=a,b&x__in=c`` as ``["a", "b", "c"]``: comma-separated, repeated, or both, as in
-    django-filter (a value holding a comma is matched with the exact filter instead)."""
-    if isinstance(values, list):
-        return [part for value in values
-                for part in (value.split(",") if isinstance(value, str) else [value])]
-    return values
-
-
-def lookups_for(path: str, field_: models.Field[Any, Any]) -> list[tuple[str, Any]]:
-    """The lookups that suit ``field_``'s type, as (lookup, value type)."""
-    base = python_type(field_)
-    # an int no column holds is a 422, not a 500; decimals and dates in the one form documented
-    value = {int: _INT64, decimal.Decimal: _DECIMAL, datetime.date: _DATE}.get(base, base)
-    in_list = Annotated[list[value], BeforeValidator(split_commas)]  # type: ignore[valid-type]
-    lookups: list[tuple[str, Any]] = [(path, value), (f"{path}__in", in_list)]
-    if base in _COMPARABLE and not field_.choices:
-        lookups += [(f"{path}__{op}", value) for op in ("gt", "gte", "lt", "lte")]
-    if base is datetime.datetime:
-        lookups = [(lookup, _storable_datetime(kind)) for lookup, kind in lookups]
-    if base in (datetime.date, datetime.datetime):
-        lookups += [(f"{path}__{part}", _DATE_PARTS[part]) for part in ("year", "month", "day")]
-    if base is str and not field_.choices:
-        lookups += [(f"{path}__icontains", str), (f"{path}__istartswith", str)]
-    if field_.null:
-        lookups.append((f"{path}__isnull", bool))
-    return lookups
+    def description(self) -> str:
+        text = f"Rows where {self.lookup.replace('__', ' ')}{' does not match' if self.negated else ''}."
+        if self.negated:
+            text += f" Every other lookup negates the same way, as `{self.lookup}__in{NEGATION}`."
+        return text
 
 
 class FilterSet:
@@ -165,8 +92,11 @@ class FilterSet:
             many = _spans_many(model, path)
             for lookup, annotation in lookups_for(path, resolve_field(model, path)):
                 self.params.append(FilterParam(lookup, annotation, spans_many=many))
-                if not lookup.endswith("__isnull"):
-                    self.params.append(FilterParam(lookup, annotation, negated=True, spans_many=many))
+                if lookup.endswith("__isnull"):
+                    continue
+                # /docs shows one negation a field; every other is accepted all the same
+                self.params += [FilterParam(lookup, annotation, True, many, documented=lookup == path),
+                                FilterParam(lookup, annotation, True, many, form="!", documented=False)]
 
     def parameters(self) -> list[inspect.Parameter]:
         """The query parameters, for an endpoint signature."""
@@ -174,10 +104,8 @@ class FilterSet:
             inspect.Parameter(
                 param.identifier, inspect.Parameter.KEYWORD_ONLY, default=None,
                 annotation=Annotated[param.annotation | None, Query(
-                    alias=param.alias,
-                    description=f"Rows where {param.lookup.replace('__', ' ')}"
-                                f"{' does not match' if param.negated else ''}."),
-                ])
+                    alias=param.alias, description=param.description(),
+                    include_in_schema=param.documented)])
             for param in self.params
         ]
 
@@ -192,43 +120,17 @@ class FilterSet:
 
     def filter_queryset(self, queryset: QuerySet[Any], given: dict[Any, Any]) -> QuerySet[Any]:
         for param, value in given.items():
-            condition = Q(**{param.lookup: value})
-            queryset = queryset.exclude(condition) if param.negated else queryset.filter(condition)
+            matches = condition(param.lookup, value)
+            queryset = queryset.exclude(matches) if param.negated else queryset.filter(matches)
         return queryset.distinct() if any(param.spans_many for param in given) else queryset
+
+    def orders(self, given: dict[Any, Any]) -> bool:
+        """Whether the filters given order the rows themselves (a django-filter OrderingFilter)."""
+        return False
 
     def asks_for(self, given: dict[Any, Any], field_name: str) -> bool:
         """Whether the request filters on ``field_name`` itself."""
         return any(getattr(p, "lookup", str(p)).split("__")[0] == field_name for p in given)
-
-
-class DjangoFilterSet(FilterSet):
-    """A django-filter ``FilterSet`` class in djfapi's place: its filters become query
-    parameters (documented as strings) and it validates and applies them itself."""
-
-    def __init__(self, filterset_class: Any) -> None:
-        self.filterset_class = filterset_class
-        self.params = [FilterParam(name, str) for name in filterset_class.base_filters]
-
-    def query_names(self) -> list[str]:
-        """What range and similar filters read: ``<name>_<suffix>`` for each of their widget's
-        suffixes (``created_after``, ``budget_min``)."""
-        names = []
-        for name, filter_ in self.filterset_class.base_filters.items():
-            suffixes = getattr(filter_.field.widget, "suffixes", None) or ()
-            names += [f"{name}_{suffix}" if suffix else name for suffix in suffixes]
-        return names
-
-    def read(self, values: dict[str, Any], request: Request) -> dict[Any, Any]:
-        names = [*self.filterset_class.base_filters, *self.query_names()]
-        return {name: request.query_params.getlist(name) for name in names if name in request.query_params}
-
-    def filter_queryset(self, queryset: QuerySet[Any], given: dict[Any, Any]) -> QuerySet[Any]:
-        data = {name: values if len(values) > 1 else values[0] for name, values in given.items()}
-        filterset = self.filterset_class(data=data, queryset=queryset)
-        if not filterset.is_valid():
-            raise InvalidInput([{"loc": ["query", name], "msg": str(message), "type": "filter"}
-                                for name, messages in filterset.errors.items() for message in messages])
-        return filterset.qs  # type: ignore[no-any-return]
 
 
 class Search:
@@ -278,6 +180,9 @@ def _spans_many(model: type[models.Model], path: str) -> bool:
     return any(field.one_to_many or field.many_to_many for field in walk(model, path))
 
 
+ORDERING_ALIAS = "drf_ordering"  # ``?ordering=``, DRF's name for ``?order_by=``
+
+
 class Ordering:
     """``?order_by=`` (repeatable, ``-`` for descending) among ``fields``; ``default`` otherwise;
     the primary key always last."""
@@ -297,11 +202,21 @@ class Ordering:
         return [inspect.Parameter(
             "order_by", inspect.Parameter.KEYWORD_ONLY, default=None,
             annotation=Annotated[list[self.choice] | None, Query(  # type: ignore[name-defined]
-                description="Sort by these fields, in turn; `-name` sorts descending.")],
+                description="Sort by these fields, in turn; `-name` sorts descending "
+                            "(DRF's `ordering` is read as `order_by`).")],
+        ), inspect.Parameter(
+            ORDERING_ALIAS, inspect.Parameter.KEYWORD_ONLY, default=None,
+            # as in DRF, comma-separated: ``?ordering=-budget,code``
+            annotation=Annotated[list[self.choice] | None, BeforeValidator(split_commas),  # type: ignore[name-defined]
+                                 Query(alias="ordering", include_in_schema=False)],
         )]
 
-    def order(self, queryset: QuerySet[Any], requested: Sequence[Any] | None) -> QuerySet[Any]:
+    def order(self, queryset: QuerySet[Any], requested: Sequence[Any] | None, keep: bool = False
+              ) -> QuerySet[Any]:
+        """``queryset`` in the ``requested`` order, else (``keep``) its own, else the default."""
         names = [str(getattr(item, "value", item)) for item in requested] if requested else self.default
+        if keep and not requested:
+            names = [str(name) for name in queryset.query.order_by]
         names = [name for name in names if name.lstrip("-") != "pk"]
         descending = bool(names) and names[-1].startswith("-")
         return queryset.order_by(*names, "-pk" if descending else "pk")
@@ -314,13 +229,20 @@ class ListQuery:
     filters: dict[Any, Any] = field(default_factory=dict)
     search: str | None = None
     order_by: list[Any] | None = None
+    keep_order: bool = False  # the filters ordered the rows (a django-filter OrderingFilter)
 
 
 def query_dependency(filterset: FilterSet, search: Search | None, ordering: Ordering | None
                      ) -> Callable[..., Awaitable[ListQuery]]:
     """An async dependency whose signature declares every query parameter; no database work."""
     async def list_query(request: Request, **values: Any) -> ListQuery:
-        return ListQuery(filterset.read(values, request), values.get("search"), values.get("order_by"))
+        order_by = values.get("order_by")
+        if order_by and values.get(ORDERING_ALIAS):
+            raise RequestValidationError([{"loc": ("query", "ordering"), "type": "ordering",
+                                           "msg": "Give order_by or ordering, not both."}])
+        filters = filterset.read(values, request)
+        return ListQuery(filters, values.get("search"), order_by or values.get(ORDERING_ALIAS),
+                         filterset.orders(filters))
 
     parameters = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
                   *filterset.parameters()]
@@ -331,7 +253,10 @@ def query_dependency(filterset: FilterSet, search: Search | None, ordering: Orde
                 description=f"Words that must each appear in one of: {', '.join(search.fields)}.")],
         ))
     if ordering is not None:
-        parameters.extend(ordering.parameters())
+        taken = {param.alias for param in filterset.params} | {*filterset.query_names()}
+        # a filterset's own ``ordering`` parameter (a django-filter OrderingFilter) wins over the alias
+        parameters += [param for param in ordering.parameters()
+                       if param.name != ORDERING_ALIAS or "ordering" not in taken]
     list_query.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     return list_query
 
@@ -345,5 +270,5 @@ def check_aggregate(model: type[models.Model], function: str, path: str) -> None
     if function in ("sum", "avg") and kind not in _SUMMABLE:
         raise InvalidInput.at(("path", "function"), f"Cannot {function} {path}: it is not a number.",
                               "aggregate")
-    if function in ("min", "max") and kind not in (*_COMPARABLE, str):
+    if function in ("min", "max") and kind not in (*COMPARABLE, str):
         raise InvalidInput.at(("path", "function"), f"Cannot take the {function} of {path}.", "aggregate")

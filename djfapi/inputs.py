@@ -61,6 +61,7 @@ class QueryNames:
 
     known: frozenset[str]
     scalar: frozenset[str]
+    unlisted: frozenset[str] = frozenset()  # accepted but left out of OpenAPI (``!name``) and messages
 
     def errors(self, items: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
         """FastAPI-shaped errors for unknown and repeated parameters among ``items``, and for
@@ -70,7 +71,7 @@ class QueryNames:
         errors = [error for name, value in items for error in text_errors(value, ("query", name))]
         for name, count in counts.items():
             if name not in self.known:
-                accepted = ", ".join(sorted(self.known)) or "none"
+                accepted = ", ".join(sorted(self.known - self.unlisted)) or "none"
                 errors.append({"loc": ["query", name], "type": "unknown_parameter",
                                "msg": f"Unknown query parameter. This route accepts: {accepted}."})
             elif count > 1 and name in self.scalar:
@@ -87,7 +88,7 @@ class QueryNames:
 
 def query_names(dependant: Dependant, extra: Iterable[str] = ()) -> QueryNames:
     """The query parameters of ``dependant`` and its sub-dependencies, plus ``extra``."""
-    known, scalar = set(extra), set()
+    known, scalar, unlisted = set(extra), set(), set()
     pending = [dependant]
     while pending:
         current = pending.pop()
@@ -100,9 +101,11 @@ def query_names(dependant: Dependant, extra: Iterable[str] = ()) -> QueryNames:
                 fields = [(param.alias, param.field_info)]
             for name, info in fields:
                 known.add(name)
+                if getattr(info, "include_in_schema", True) is False:
+                    unlisted.add(name)
                 if not field_annotation_is_sequence(info.annotation):
                     scalar.add(name)
-    return QueryNames(frozenset(known), frozenset(scalar))
+    return QueryNames(frozenset(known), frozenset(scalar), frozenset(unlisted))
 
 
 @dataclass(frozen=True)

@@ -101,8 +101,9 @@ def companies():
 
 
 UNKNOWN = ["foo=bar", "titel=x", "company__tenant_id=t", "tenant_id=t", "_connector=OR", "_negated=1",
-           "pk__in=1", "name__regex=.*", "name__iexact=ann", "name__contains=a", "name__endswith=n",
-           "created_at__range=2020-01-01", "created_at__week_day=1", "created_at__quarter=1"]
+           "pk__in=1", "name__regex=.*", "name__iregex=a", "name__search=a", "name__range=a,b",
+           "name__week_day=1", "archived__contains=a", "archived__range=0,1", "created_at__hour=1",
+           "created_at__iso_year=2020", "created_at__icontains=2020", "name__isnull__not=true"]
 
 
 @pytest.mark.parametrize("query", UNKNOWN)

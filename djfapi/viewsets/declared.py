@@ -21,8 +21,9 @@ from django.db.models import QuerySet
 from pydantic import BaseModel
 
 from djfapi.conf import api_setting
+from djfapi.django_filter import DjangoFilterSet
 from djfapi.exceptions import ImproperlyConfigured
-from djfapi.filters import DjangoFilterSet, FilterSet, Ordering, Search
+from djfapi.filters import FilterSet, Ordering, Search
 from djfapi.pagination import BasePagination, LimitOffsetPagination, NoPagination
 from djfapi.permissions.access import Scopes
 from djfapi.permissions.base import ScopeSource, as_permission

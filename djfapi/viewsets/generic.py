@@ -189,7 +189,7 @@ class GenericViewSet(RequestLifecycle, DeclaredViewSet):
         search = self.declared_search()
         if search is not None:
             queryset = search.filter_queryset(queryset, self.query.search)
-        return self.declared_ordering().order(queryset, self.query.order_by)
+        return self.declared_ordering().order(queryset, self.query.order_by, self.query.keep_order)
 
     def get_object(self) -> Any:
         """The row the path names, from ``get_queryset()``; 404 when that does not hold it."""
