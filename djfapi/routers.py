@@ -15,10 +15,10 @@ built by :mod:`djfapi.endpoints`, documented by :mod:`djfapi.openapi`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from djfapi.endpoints import build_endpoint
 from djfapi.exceptions import ImproperlyConfigured
@@ -38,12 +38,25 @@ __all__ = ["MODEL_ROUTES", "Ancestor", "BoundRoute", "ModelRoute", "Registration
 
 
 class Router(APIRouter):
-    """A FastAPI ``APIRouter`` that viewsets are registered on."""
+    """A FastAPI ``APIRouter`` that viewsets are registered on.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    ``trailing_slash=True`` ends every path in ``/`` (``/companies/``, ``/companies/{id}/``),
+    as DRF's routers do; ``root_view=True`` answers ``GET /`` (relative to the router) with the
+    absolute URL of each top-level registration, as DRF's ``DefaultRouter`` does.
+    """
+
+    def __init__(self, *args: Any, trailing_slash: bool = False, root_view: bool = False,
+                 **kwargs: Any) -> None:
         kwargs.setdefault("route_class", ViewSetRoute)
         super().__init__(*args, **kwargs)
         self.registrations: list[Registration] = []
+        self.trailing_slash = trailing_slash
+        self._options_paths: set[str] = set()
+        if root_view:
+            self._add_route("/", api_root_endpoint(self), methods=["GET"], name="api-root",
+                            operation_id="api_root", summary="API root",
+                            response_model=dict[str, str], tags=["api-root"],
+                            description="The absolute URL of each resource registered at the top level.")
 
     def register(
         self,
@@ -70,13 +83,12 @@ class Router(APIRouter):
             registration.parent.children.append(registration)
         for route in routes:
             self._add(route)
-        self._record_path_methods()
         return registration
 
     def _add(self, route: BoundRoute) -> None:
         registration = route.registration
-        self.add_api_route(
-            route.path,
+        added = self._add_route(
+            route.path + ("/" if self.trailing_slash else ""),
             build_endpoint(route),
             methods=list(route.methods),
             status_code=route.status_code,
@@ -88,20 +100,32 @@ class Router(APIRouter):
             description=description(route),
             tags=list(registration.tags),
         )
-        added = self.routes[-1]
-        if isinstance(added, ViewSetRoute):
-            added.max_items = registration.viewset.max_nested_items
-            added.security = registration.security
+        for each in added:
+            each.max_items = registration.viewset.max_nested_items
+            each.security = registration.security
 
-    def _record_path_methods(self) -> None:
-        """Tell each route every method served at its path, for the ``Allow`` header of a 405."""
-        served: dict[str, set[str]] = {}
-        for route in self.routes:
-            if isinstance(route, ViewSetRoute):
-                served.setdefault(route.path, set()).update(route.methods or ())
-        for route in self.routes:
-            if isinstance(route, ViewSetRoute):
-                route.path_methods = frozenset(served[route.path])
+    def _add_route(self, path: str, endpoint: Callable[..., Any], *, methods: list[str],
+                   **options: Any) -> list[ViewSetRoute]:
+        """Add ``endpoint`` at ``path``, with a hidden ``HEAD`` twin when it answers ``GET``
+        and a hidden ``OPTIONS`` route once a path; the ViewSetRoutes added."""
+        added = [self._add_one(path, endpoint, methods=methods, **options)]
+        if "GET" in methods:
+            hidden = {**options, "operation_id": None, "name": f"{options['name']}-head"}
+            added.append(self._add_one(path, endpoint, methods=["HEAD"], include_in_schema=False, **hidden))
+        if path not in self._options_paths:
+            self._options_paths.add(path)
+            answers = self._add_one(path, _options_endpoint, methods=["OPTIONS"], include_in_schema=False)
+            answers.options_route = True
+        return added
+
+    def _add_one(self, path: str, endpoint: Callable[..., Any], **options: Any) -> ViewSetRoute:
+        self.add_api_route(path, endpoint, **options)
+        route = self.routes[-1]
+        if not isinstance(route, ViewSetRoute):
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}(route_class={type(route).__name__}): a djfapi Router "
+                "needs its route_class to be djfapi.viewset_route.ViewSetRoute or a subclass.")
+        return route
 
     def _record(
         self,
@@ -200,6 +224,23 @@ class Router(APIRouter):
                     f"{viewset.__name__}.schemas has {action}= but no get=; the {action} "
                     "response is answered with the get schema, so set Schemas(get=...)."
                 )
+
+
+def api_root_endpoint(router: Router) -> Callable[[Request], dict[str, str]]:
+    """The endpoint of ``Router(root_view=True)``: each top-level registration's prefix mapped
+    to its absolute URL, built from the request (host, scheme, root path and prefixes)."""
+
+    def api_root(request: Request) -> dict[str, str]:
+        base = str(request.url.replace(query="", fragment=""))
+        base = base if base.endswith("/") else base + "/"
+        slash = "/" if router.trailing_slash else ""
+        return {r.prefix: f"{base}{r.prefix}{slash}" for r in router.registrations if r.parent is None}
+
+    return api_root
+
+
+async def _options_endpoint() -> None:
+    """Never called: ViewSetRoute answers OPTIONS before any dependency runs."""
 
 
 def _checked(prefix: str, viewset: type[GenericViewSet]) -> str:

@@ -326,14 +326,15 @@ def test_bad_prefix_fails(prefix):
 
 
 @pytest.mark.parametrize(("method", "path", "allowed"), [
-    ("PUT", "/api/companies", "GET, POST"),
-    ("OPTIONS", "/api/companies", "GET, POST"),
-    ("POST", "/api/companies/1", "DELETE, GET, PATCH, PUT"),
-    ("GET", "/api/companies/1/archive", "POST"),
-    ("DELETE", "/api/companies/1/departments", "GET, POST"),
+    ("PUT", "/api/companies", "GET, HEAD, OPTIONS, POST"),
+    ("POST", "/api/companies/1", "DELETE, GET, HEAD, OPTIONS, PATCH, PUT"),
+    ("GET", "/api/companies/1/archive", "OPTIONS, POST"),
+    ("HEAD", "/api/companies/1/archive", "OPTIONS, POST"),
+    ("DELETE", "/api/companies/1/departments", "GET, HEAD, OPTIONS, POST"),
 ])
 def test_a_405_names_every_method_the_path_serves(client, method, path, allowed):
     response = client.request(method, path)
     assert response.status_code == 405
     assert response.headers["allow"] == allowed
-    assert response.json() == {"detail": "Method Not Allowed"}
+    if method != "HEAD":
+        assert response.json() == {"detail": "Method Not Allowed"}
