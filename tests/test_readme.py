@@ -149,11 +149,24 @@ def test_the_querying_example_works(readme):
     router.register("costcenters", readme["CostcenterViewSet"])
     router.register("log", readme["CostcenterLogViewSet"])
     client = mounted(router)
-    listed = client.get("/costcenters", params={"kind": "opex", "!code": "DD3", "search": "acme"})
+    listed = client.get("/costcenters", params={"kind": "opex", "code__not": "DD3", "search": "acme"})
     assert [c["code"] for c in listed.json()["items"]] == ["CC1"]
     assert client.get("/costcenters/aggregate/count/id", params={"group_by": "kind"}).json() == {
         "values": [{"kind": "capex", "value": 1}, {"kind": "opex", "value": 2}]}
     assert client.get("/log", params={"page_size": 2}).json()["next"] is not None
+
+
+def test_the_django_filter_example_works(readme):
+    from djfapi import Router
+
+    company = models.Company.objects.create(tenant_id="t1", name="Acme")
+    for code, budget in (("CC1", "10"), ("CC2", "300"), ("DD3", "200")):
+        models.Costcenter.objects.create(company=company, code=code, budget=budget)
+    router = Router()
+    router.register("costcenters", readme["FilteredCostcenterViewSet"])
+    client = mounted(router)
+    listed = client.get("/costcenters", params={"min_budget": "100", "ordering": "-budget"})
+    assert [c["code"] for c in listed.json()["items"]] == ["CC2", "DD3"]
 
 
 def project_block(first_line: str) -> str:
