@@ -26,6 +26,7 @@ __all__ = ["DEFAULTS", "api_setting"]
 DEFAULTS: Final[dict[str, Any]] = {
     "DEFAULT_PAGINATION_CLASS": None,  # None: each viewset's own pagination_class
     "PAGE_SIZE": None,  # None: each pagination class's own default_limit/page_size
+    "USER_FROM_TOKEN": None,  # None: token-only (djfapi.permissions.users); a loader or its dotted path
 }
 """Every key ``DJFAPI`` may set, with what applies when it does not."""
 

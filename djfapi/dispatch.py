@@ -23,6 +23,7 @@ from starlette.responses import Response
 from djfapi.call import Call, granted, lookup_parent, make_viewset
 from djfapi.conditional import etag
 from djfapi.nesting import RegisteredNesting
+from djfapi.permissions.users import resolve_user
 from djfapi.rendering import Renderer, validate_body
 from djfapi.routes import Answer, Registration
 from djfapi.signalling import request_signalling
@@ -91,6 +92,7 @@ def run_in_thread(call: Call, render: Renderer) -> tuple[int, bytes | None]:
     and its rendering share one transaction: a response that cannot be built rolls the
     write back, so a client never gets a 500 for a change that was stored."""
     with request_signalling():
+        call.request.scope["user"] = resolve_user(call.access, call.route.registration.user_loader)
         viewset = target_viewset(call)
         viewset.check_permissions()
         viewset.parent = lookup_parent(call)
@@ -145,6 +147,7 @@ def _prepared(call: Call) -> tuple[GenericViewSet, tuple[Any, ...]]:
         raise HTTPException(400, detail="If-Match and If-None-Match are not checked by an async action; "
                                         "leave them out.")
     with request_signalling():
+        call.request.scope["user"] = resolve_user(call.access, call.route.registration.user_loader)
         viewset = target_viewset(call)
         viewset.check_permissions()
         viewset.parent = lookup_parent(call)

@@ -20,10 +20,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from djfapi.conf import api_setting
 from djfapi.endpoints import build_endpoint
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.filters import resolve_field
 from djfapi.openapi import description, error_responses
+from djfapi.permissions.users import loader_of
 from djfapi.routes import MODEL_ROUTES, Ancestor, BoundRoute, ModelRoute, Registration, build_routes
 from djfapi.schemas import check_write_schema
 from djfapi.viewset_route import ViewSetRoute
@@ -158,8 +160,9 @@ class Router(APIRouter):
                 f"router.register({prefix!r}, {viewset.__name__}): basename {registration.basename!r} "
                 "is registered already; pass basename='...' to tell the two apart."
             )
+        loader = loader_of(viewset.user_from_token or api_setting("USER_FROM_TOKEN"))  # request.user
         return dataclasses.replace(registration, tags=tuple(tags) if tags is not None else (prefix,),
-                                   check_parent_scopes=check_parent_scopes)
+                                   check_parent_scopes=check_parent_scopes, user_loader=loader)
 
     def _find_parent(
         self, viewset: type[GenericViewSet], parent: type[GenericViewSet] | str

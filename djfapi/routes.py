@@ -24,6 +24,7 @@ from djfapi.pagination import BasePagination, NoPagination, check_pagination
 from djfapi.permissions.access import SAFE_METHODS, Scopes
 from djfapi.permissions.base import ScopeSource
 from djfapi.permissions.jwt import JWTBearer
+from djfapi.permissions.users import UserLoader
 from djfapi.schemas.fields import check_hideable, one_or_many
 from djfapi.schemas.types import nested_model
 from djfapi.viewsets.actions import (
@@ -92,6 +93,7 @@ class Registration:
     scopes_from: Registration | None = field(default=None, repr=False, compare=False)
     # Registrations nested directly below this one; the router appends them as they register.
     children: list[Registration] = field(default_factory=list, repr=False, compare=False, hash=False)
+    user_loader: UserLoader | None = field(default=None, repr=False, compare=False)  # request.user
 
     def required_scopes(self, action: str, *, methods: Sequence[str] = ("GET",), detail: bool = True,
                         declared: tuple[str, ...] | None = None) -> tuple[str, ...] | None:

@@ -15,6 +15,7 @@ from djfapi.permissions.access import ANY_VALID_TOKEN, Access, AccessScope, Acce
 from djfapi.permissions.base import AllowAny, BasePermission
 from djfapi.permissions.classes import DjangoModelPermissions, HasScopes, IsAuthenticated
 from djfapi.permissions.jwt import JWTBearer
+from djfapi.permissions.users import TokenUser, UserBySubject
 
 __all__ = [
     "ANY_VALID_TOKEN",
@@ -28,4 +29,6 @@ __all__ = [
     "IsAuthenticated",
     "JWTBearer",
     "Scopes",
+    "TokenUser",
+    "UserBySubject",
 ]

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 
 from djfapi.permissions.access import Access
 from djfapi.permissions.base import BasePermission, ScopeSource, ViewSetLike
+from djfapi.permissions.users import TokenUser, current_user
 
 __all__ = ["DjangoModelPermissions", "HasScopes", "IsAuthenticated"]
 
@@ -70,8 +71,11 @@ class DjangoModelPermissions(BasePermission):
         return self
 
     def granted_scopes(self, access: Access) -> frozenset[str]:
-        """The scopes of the active user the token's ``sub`` names; none without one."""
-        user = self.get_user(access.user_id) if access.user_id is not None else None
+        """The scopes of the active user the token's ``sub`` names; none without one. With a
+        user loader set (``user_from_token``), the user it found for this request."""
+        user = current_user()
+        if user is None or isinstance(user, TokenUser) or user.is_anonymous:  # token-only: by pk
+            user = self.get_user(access.user_id) if access.user_id is not None else None
         if user is None or not user.is_active:
             return frozenset()
         return frozenset(scope for p in user.get_all_permissions() if (scope := permission_to_scope(p)))

@@ -63,6 +63,7 @@ class DeclaredViewSet:
     require_if_match: ClassVar[bool] = False
     max_nested_items: ClassVar[int] = 1000
     read_rows: ClassVar[str] = "auto"
+    user_from_token: ClassVar[Any] = None  # None: DJFAPI["USER_FROM_TOKEN"] (see djfapi.permissions.users)
 
     @classmethod
     def get_model(cls) -> type[models.Model]:

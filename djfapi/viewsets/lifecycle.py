@@ -39,6 +39,14 @@ class RequestLifecycle:
         """Headers the response is sent with (they win over djfapi's own, ``ETag`` included)."""
         return {}
 
+    @property
+    def user(self) -> Any:
+        """The caller as a user, as ``self.request.user``: a Django user when a loader is set
+        (``user_from_token``, ``DJFAPI["USER_FROM_TOKEN"]``), else a ``TokenUser`` from the
+        token's claims, or ``AnonymousUser`` without security."""
+        request = getattr(self, "request", None)
+        return request.scope.get("user") if request is not None else None
+
     def initial(self) -> None:
         """Runs before the action: after the permission checks, the throttles, the parent lookup
         and the body's validation (in a write's transaction). Override to prepare or refuse
