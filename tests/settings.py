@@ -73,3 +73,9 @@ else:
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     }
+
+# Files the tests store land in a directory of their own, removed when the run ends.
+import tempfile as _tempfile  # noqa: E402
+
+MEDIA_ROOT = _tempfile.mkdtemp(prefix="djfapi-media-")
+MEDIA_URL = "/media/"

@@ -83,7 +83,7 @@ def schema_for(
     definitions: dict[str, Any] = {}
     for field in _select(model, fields, exclude):
         annotation = python_type(field)
-        if field.null or optional:
+        if field.null or optional or isinstance(field, models.FileField):  # no file reads as None
             annotation = annotation | None
         definitions[field.attname] = (annotation, field_info(field, optional=optional))
     return create_model(

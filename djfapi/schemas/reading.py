@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Prefetch
+from django.db.models.fields.files import FieldFile
 from django.db.models.query_utils import DeferredAttribute
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -43,6 +44,8 @@ def _read(obj: Any, name: str) -> Any:
         return list(value.all())
     if inspect.ismethod(value):
         return value()
+    if isinstance(value, FieldFile):  # a file reads as its storage's URL; no file as None
+        return value.url if value else None
     return value
 
 

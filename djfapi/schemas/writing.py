@@ -107,6 +107,19 @@ def check_write_schema(model: type[models.Model], schema: type[BaseModel], owner
             )
 
 
+def _assign_file(field: models.FileField, instance: models.Model, value: Any, loc: list[Any],
+                 errors: list[dict[str, Any]]) -> None:
+    """A JSON body never names a stored file: null or "" clears it, the file's own URL or name
+    (what a read gave) keeps it, any other string is refused, so no body points a row at a path."""
+    current = getattr(instance, field.name)
+    if value is None or value == "":
+        setattr(instance, field.attname, None if field.null else "")
+    elif not (current and value in (current.name, current.url)):
+        errors.append({"loc": loc, "type": "file",
+                       "msg": f"{field.name} is a file: a JSON body cannot set it to a path or URL "
+                              "(send null or \"\" to clear it, or the URL it reads as to keep it)."})
+
+
 @dataclass
 class OrmWriter:
     """Writes bodies onto instances; ``reference_queryset(model)`` is what ids may point at,
@@ -138,6 +151,9 @@ class OrmWriter:
                     setattr(instance, target, value)
                 continue
             if field.name in exclude or field.attname in exclude:
+                continue
+            if isinstance(field, models.FileField):
+                _assign_file(field, instance, value, [*loc, name], errors)
                 continue
             related = field.related_model if field.is_relation else None
             if isinstance(related, type) and value is not None and not self._visible(field, related, value):

@@ -197,3 +197,10 @@ class Comment(models.Model):
 
 
 from tests.testapp.ordered import Ordered  # noqa: E402, F401  (cursor walks: a field of every type)
+
+
+class Document(models.Model):
+    """A row with a file: the body sends its name; the file itself is never set from JSON."""
+
+    title = models.CharField(max_length=100)
+    attachment = models.FileField(upload_to="documents/", blank=True)
