@@ -93,6 +93,7 @@ def run_in_thread(call: Call, render: Renderer) -> tuple[int, bytes | None]:
     with request_signalling():
         viewset = target_viewset(call)
         viewset.check_permissions()
+        viewset.check_throttles()
         viewset.parent = lookup_parent(call)
         body = validated_body(viewset, call)
         if not call.route.writes:
@@ -147,6 +148,7 @@ def _prepared(call: Call) -> tuple[GenericViewSet, tuple[Any, ...]]:
     with request_signalling():
         viewset = target_viewset(call)
         viewset.check_permissions()
+        viewset.check_throttles()
         viewset.parent = lookup_parent(call)
         viewset.initial()
         return viewset, ((viewset.get_object(),) if call.route.detail else ())
