@@ -27,6 +27,9 @@ DEFAULTS: Final[dict[str, Any]] = {
     "DEFAULT_PAGINATION_CLASS": None,  # None: each viewset's own pagination_class
     "PAGE_SIZE": None,  # None: each pagination class's own default_limit/page_size
     "USER_FROM_TOKEN": None,  # None: token-only (djfapi.permissions.users); a loader or its dotted path
+    "DEFAULT_THROTTLE_CLASSES": [],  # each viewset's own throttle_classes wins
+    "DEFAULT_THROTTLE_RATES": {},  # scope -> "100/min"
+    "NUM_PROXIES": None,  # None: the client address, X-Forwarded-For never trusted
 }
 """Every key ``DJFAPI`` may set, with what applies when it does not."""
 

@@ -95,6 +95,7 @@ def run_in_thread(call: Call, render: Renderer) -> tuple[int, bytes | None]:
         call.request.scope["user"] = resolve_user(call.access, call.route.registration.user_loader)
         viewset = target_viewset(call)
         viewset.check_permissions()
+        viewset.check_throttles()
         viewset.parent = lookup_parent(call)
         body = validated_body(viewset, call)
         if not call.route.writes:
@@ -150,6 +151,7 @@ def _prepared(call: Call) -> tuple[GenericViewSet, tuple[Any, ...]]:
         call.request.scope["user"] = resolve_user(call.access, call.route.registration.user_loader)
         viewset = target_viewset(call)
         viewset.check_permissions()
+        viewset.check_throttles()
         viewset.parent = lookup_parent(call)
         viewset.initial()
         return viewset, ((viewset.get_object(),) if call.route.detail else ())

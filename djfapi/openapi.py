@@ -9,6 +9,7 @@ from typing import Any
 
 from djfapi.exceptions import ErrorBody
 from djfapi.routes import BoundRoute
+from djfapi.viewsets.lifecycle import declared_throttles
 
 __all__ = ["description", "error_responses"]
 
@@ -50,6 +51,9 @@ def error_responses(route: BoundRoute) -> dict[int | str, dict[str, Any]]:
         responses[412] = {"model": ErrorBody, "description": "If-Match names an ETag the row no longer has"}
         if registration.viewset.require_if_match:
             responses[428] = {"model": ErrorBody, "description": "If-Match is required"}
+    extra = route.extra.overrides if route.extra is not None else {}
+    if extra.get("throttle_classes", declared_throttles(registration.viewset)):  # @action's own first
+        responses[429] = {"model": ErrorBody, "description": "Throttled: retry after Retry-After seconds"}
     if not route.writes:
         responses[304] = {"description": "Not modified: If-None-Match names the current ETag"}
     return responses

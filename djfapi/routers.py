@@ -28,11 +28,13 @@ from djfapi.openapi import description, error_responses
 from djfapi.permissions.users import loader_of
 from djfapi.routes import MODEL_ROUTES, Ancestor, BoundRoute, ModelRoute, Registration, build_routes
 from djfapi.schemas import check_write_schema
+from djfapi.throttling import check_throttle_classes
 from djfapi.viewset_route import ViewSetRoute
 from djfapi.viewsets.actions import extra_actions
 from djfapi.viewsets.declared import check_hooks
 from djfapi.viewsets.drf import check_drf_attributes
 from djfapi.viewsets.generic import GenericViewSet
+from djfapi.viewsets.lifecycle import declared_throttles
 from djfapi.viewsets.plain import hand_written_actions, is_model_less
 
 # Kept importable from here, where they lived before djfapi.routes.
@@ -186,6 +188,10 @@ class Router(APIRouter):
         return found[0]
 
     def _check(self, registration: Registration, routes: list[BoundRoute]) -> None:
+        check_throttle_classes(registration.viewset, declared_throttles(registration.viewset))
+        for route in routes:  # an @action's own throttle_classes=[...]
+            if route.extra is not None and route.extra.overrides.get("throttle_classes"):
+                check_throttle_classes(registration.viewset, route.extra.overrides["throttle_classes"])
         if is_model_less(registration.viewset):
             return
         viewset, model = registration.viewset, registration.viewset.get_model()

@@ -18,7 +18,7 @@ LAYERS = [
      "djfapi.conf"],
     ["djfapi.schemas", "djfapi.permissions.access", "djfapi.filters", "djfapi.lookups",
      "djfapi.django_filter", "djfapi.pagination", "djfapi.inputs", "djfapi.tenancy"],
-    ["djfapi.permissions"],
+    ["djfapi.permissions", "djfapi.throttling"],
     ["djfapi.viewsets"],
     ["djfapi.routes"],
     ["djfapi.call", "djfapi.rendering"],

@@ -13,7 +13,6 @@ DRF_ATTRIBUTES = {
     "get_serializer": "schemas = Schemas(...)",
     "filter_backends": "filter_fields, search_fields, ordering_fields or filterset_class",
     "filterset_fields": "filter_fields = [...]",
-    "throttle_classes": "a throttle in front of the app (djfapi has no throttling yet)",
     "versioning_class": "one Router per version, included under its own prefix (/v1, /v2)",
     "lookup_value_regex": "lookup_field: the path value is typed from that model field",
     "authentication_classes": "security = JWTBearer(...)",
