@@ -195,7 +195,8 @@ def test_the_limit_holds_across_worker_processes_sharing_redis(tmp_path):
     from tests.serving import ROOT, serve
 
     prefix = f"djfapi-workers-{uuid.uuid4().hex}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "THROTTLE_REDIS_URL": REDIS_URL, "THROTTLE_KEY_PREFIX": prefix}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "THROTTLE_REDIS_URL": REDIS_URL,
+           "THROTTLE_KEY_PREFIX": prefix}
     try:
         with serve("tests.throttled_workers:app", env=env, log_path=tmp_path / "a.log") as first, \
                 serve("tests.throttled_workers:app", env=env, log_path=tmp_path / "b.log") as second:
