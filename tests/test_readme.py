@@ -202,3 +202,16 @@ def test_the_readme_asgi_module_is_the_demos():
         if not code or code.startswith("#"):
             continue
         assert code in demo or (code.endswith("()") and any(d.startswith(code[:-1]) for d in demo)), code
+
+
+def test_the_throttling_example_works(readme, settings):
+    from djfapi import Router
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "readme-throttling"}}
+    settings.DJFAPI = {"DEFAULT_THROTTLE_RATES": {"user": "100/hour", "exports": "1/hour"}}
+    router = Router()
+    router.register("companies", readme["ThrottledCompanyViewSet"])
+    client = mounted(router)
+    assert [client.get("/companies/export").status_code for _ in range(2)] == [200, 429]
+    assert client.get("/companies").status_code == 200
