@@ -32,6 +32,7 @@ from starlette.datastructures import URL
 
 from djfapi.conf import api_setting
 from djfapi.exceptions import ImproperlyConfigured
+from djfapi.hosts import checked_url
 from djfapi.keyset import Key, Position, beyond, dump_value, load_value, ordering_keys, orderings
 
 RowReader = Callable[[QuerySet[Any], Sequence[str]], list[Any]]
@@ -70,7 +71,7 @@ class BasePagination:
         other query parameter kept: filters, ordering); None without a request."""
         if self.request is None:
             return None
-        url: URL = self.request.url.remove_query_params([*drop, *params])
+        url: URL = checked_url(self.request).remove_query_params([*drop, *params])
         return str(url.include_query_params(**params) if params else url)
 
     def paginate_queryset(self, queryset: QuerySet[Any]) -> Sequence[Any]:

@@ -24,6 +24,7 @@ from djfapi.conf import api_setting
 from djfapi.endpoints import build_endpoint
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.filters import resolve_field
+from djfapi.hosts import checked_url
 from djfapi.openapi import description, error_responses
 from djfapi.permissions.users import loader_of
 from djfapi.routes import MODEL_ROUTES, Ancestor, BoundRoute, ModelRoute, Registration, build_routes
@@ -240,7 +241,7 @@ def api_root_endpoint(router: Router) -> Callable[[Request], dict[str, str]]:
     to its absolute URL, built from the request (host, scheme, root path and prefixes)."""
 
     def api_root(request: Request) -> dict[str, str]:
-        base = str(request.url.replace(query="", fragment=""))
+        base = str(checked_url(request).replace(query="", fragment=""))
         base = base if base.endswith("/") else base + "/"
         slash = "/" if router.trailing_slash else ""
         return {r.prefix: f"{base}{r.prefix}{slash}" for r in router.registrations if r.parent is None}

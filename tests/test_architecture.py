@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "djfapi"
 # router -> endpoints -> dispatch -> viewsets -> schemas/permissions/filters -> ORM helpers.
 LAYERS = [
     ["djfapi.exceptions", "djfapi.signalling", "djfapi.conditional", "djfapi.meta", "djfapi.keyset",
-     "djfapi.conf"],
+     "djfapi.conf", "djfapi.hosts"],
     ["djfapi.schemas", "djfapi.permissions.access", "djfapi.filters", "djfapi.lookups",
      "djfapi.django_filter", "djfapi.pagination", "djfapi.inputs", "djfapi.tenancy"],
     ["djfapi.permissions", "djfapi.throttling"],

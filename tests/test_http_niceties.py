@@ -183,9 +183,12 @@ def test_the_api_root_lists_top_level_resources(request, fixture, root, companie
     assert app.openapi()["paths"][root]["get"]["operationId"] == "api_root"
 
 
-def test_the_api_root_uses_the_host_and_scheme_of_the_request(rooted_app):
+def test_the_api_root_uses_the_host_and_scheme_of_the_request(rooted_app, settings):
+    settings.ALLOWED_HOSTS = ["api.example"]
     with TestClient(rooted_app, base_url="https://api.example") as client:
         assert client.get("/v2/").json()["companies"] == "https://api.example/v2/companies"
+        forged = client.get("/v2/", headers={"Host": "evil.example"})
+        assert forged.status_code == 400 and "ALLOWED_HOSTS" in forged.json()["detail"]
 
 
 def test_no_api_root_unless_asked(client):

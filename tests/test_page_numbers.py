@@ -280,3 +280,16 @@ def test_a_page_shape_with_its_schema_is_answered_whole(companies):
         body = client.get("/enveloped", params={"page": 2, "page_size": 5}).json()
     assert body["meta"] == {"count": 7, "page": 2}
     assert [row["name"] for row in body["data"]] == ["C6", "C7"]
+
+
+def test_links_are_built_only_for_allowed_hosts(client, companies, settings):
+    """A forged Host header never becomes a link (a shared cache would hand it to others)."""
+    forged = client.get("/companies", params={"page": 1}, headers={"Host": "evil.example"})
+    assert forged.status_code == 400
+    assert "Invalid Host header 'evil.example'" in forged.json()["detail"]
+    assert "ALLOWED_HOSTS" in forged.json()["detail"]
+    settings.ALLOWED_HOSTS = [".example.com"]
+    served = client.get("/companies", params={"page": 1}, headers={"Host": "api.example.com"})
+    assert served.status_code == 200
+    assert served.json()["next"].startswith("http://api.example.com/companies?")
+    assert client.get("/offsets", params={"limit": 1}, headers={"Host": "evil.example"}).status_code == 400
