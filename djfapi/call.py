@@ -40,6 +40,7 @@ class Call:
     request: Request
     kwargs: dict[str, Any]
     body: Any = None  # the JSON of the body, validated in the hop (see dispatch.validated_body)
+    uploads: dict[str, Any] = field(default_factory=dict)  # a form's files, by schema field name
     paginator: BasePagination | None = None
     params: dict[str, Any] = field(default_factory=dict)
     access: Access | None = None

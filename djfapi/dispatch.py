@@ -26,6 +26,7 @@ from djfapi.nesting import RegisteredNesting
 from djfapi.permissions.users import resolve_user
 from djfapi.rendering import Renderer, validate_body
 from djfapi.routes import Answer, Registration
+from djfapi.schemas.forms import attach_uploads, deleted_on_rollback
 from djfapi.signalling import request_signalling
 from djfapi.viewsets.generic import GenericViewSet
 from djfapi.viewsets.plain import is_model_less
@@ -54,8 +55,11 @@ def validated_body(viewset: GenericViewSet, call: Call) -> Any:
     if call.route.body_schema is None:
         return None
     context = viewset.get_schema_context()
-    return validate_body(viewset.get_schema(), call.route.body_schema, call.body, context,
+    body = validate_body(viewset.get_schema(), call.route.body_schema, call.body, context,
                          partial=call.route.action == "partial_update")
+    if call.uploads:
+        attach_uploads(body, call.uploads)
+    return body
 
 
 def run_action(call: Call, viewset: GenericViewSet, body: Any) -> Any:
@@ -102,7 +106,7 @@ def run_in_thread(call: Call, render: Renderer) -> tuple[int, bytes | None]:
             return _act(call, render, viewset, body)
         viewset_class = call.route.registration.viewset
         using = None if is_model_less(viewset_class) else db_router.db_for_write(viewset_class.get_model())
-        with transaction.atomic(using=using):
+        with deleted_on_rollback(), transaction.atomic(using=using):
             return _act(call, render, viewset, body)
 
 

@@ -31,6 +31,7 @@ from djfapi.inputs import QueryNames, query_names
 from djfapi.meta import path_value_type
 from djfapi.permissions.jwt import JWTBearer, RouteSecurity
 from djfapi.routes import BoundRoute, Registration, extra_pagination
+from djfapi.schemas.forms import FORM_TYPES, FormShape
 from djfapi.viewsets.actions import RESERVED_PARAMETERS
 from djfapi.viewsets.generic import GenericViewSet
 from djfapi.viewsets.plain import is_model_less
@@ -125,7 +126,7 @@ def _denied(security: RouteSecurity, action: str) -> Callable[..., Awaitable[Non
     return denied
 
 
-def endpoint_parameters(route: BoundRoute) -> list[inspect.Parameter]:
+def endpoint_parameters(route: BoundRoute, form: FormShape | None = None) -> list[inspect.Parameter]:
     """Every input of ``route``'s endpoint: the request, path values, body, pagination, list
     query, aggregate choices, the token, and an ``@action``'s own parameters."""
     viewset = route.registration.viewset
@@ -148,16 +149,63 @@ def endpoint_parameters(route: BoundRoute) -> list[inspect.Parameter]:
     if route.signature is not None:
         parameters.extend(route.signature.parameters)
     if route.body_shape is not None:
-        checked = Annotated[None, Depends(json_body)]
+        checked = Annotated[None, Depends(json_body if form is None else json_or_form_body)]
         parameters.append(inspect.Parameter(JSON_BODY, KEYWORD, annotation=checked))
     return parameters
 
 
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+
+
 async def json_body(request: Request) -> None:
     """415 for a body sent as anything but JSON (``application/json`` or ``*+json``)."""
-    media_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json") and await request.body():
-        raise HTTPException(415, detail=f"Send the body as application/json, not {media_type}.")
+    sent = media_type(request)
+    if sent != "application/json" and not sent.endswith("+json") and await request.body():
+        raise HTTPException(415, detail=f"Send the body as application/json, not {sent}.")
+
+
+async def json_or_form_body(request: Request) -> None:
+    """415 for a body sent as anything but JSON or a form (multipart or urlencoded)."""
+    sent = media_type(request)
+    if sent not in FORM_TYPES and sent != "application/json" and not sent.endswith("+json") \
+            and await request.body():
+        raise HTTPException(415, detail=f"Send the body as application/json, multipart/form-data or "
+                                        f"application/x-www-form-urlencoded, not {sent}.")
+
+
+async def form_body(request: Request, form: FormShape) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A form body as the JSON object it stands for, checked like one, and its uploaded files."""
+    try:
+        sent = await request.form(max_files=max(len(form.files), 1))
+    except HTTPException as exc:  # python-multipart's parse errors, as Starlette words them
+        raise HTTPException(400, detail=f"The form body cannot be read: {exc.detail}") from None
+    data, uploads, errors = form.read(sent)
+    if errors:
+        raise HTTPException(422, detail=errors)
+    return data, uploads
+
+
+async def checked_inputs(route: BoundRoute, form: FormShape | None, request: Request,
+                         values: dict[str, Any], known: QueryNames | None) -> dict[str, Any]:
+    """Check the query's names, and the body's keys against the route's body shape (a form read
+    first into the body it stands for); the form's uploaded files."""
+    values.pop(JSON_BODY, None)
+    if known is not None:
+        known.check(request.query_params.multi_items())
+    uploads: dict[str, Any] = {}
+    as_form = form is not None and media_type(request) in FORM_TYPES
+    if as_form:
+        values[BODY], uploads = await form_body(request, form)  # type: ignore[arg-type]
+    if route.body_shape is not None and await request.body():
+        # parsed once: Starlette keeps what FastAPI read
+        route.body_shape.check(values[BODY] if as_form else await request.json())
+    return uploads
+
+
+async def closed(uploads: dict[str, Any]) -> None:
+    for upload in uploads.values():
+        await upload.close()
 
 
 # -- the endpoint ----------------------------------------------------------------------------
@@ -175,10 +223,14 @@ async def in_hop(func: Callable[..., Any], *args: Any) -> Any:
 
 
 async def run_call(call: Call, render: Renderer) -> tuple[int, bytes | None]:
-    """The request's work: in its one threadpool hop, or around an ``async def`` action."""
-    if call.route.extra is not None and call.route.extra.is_async:
-        return await http_errors(run_awaited(call, render))  # type: ignore[no-any-return]
-    return await in_hop(run_in_thread, call, render)  # type: ignore[no-any-return]
+    """The request's work: in its one threadpool hop, or around an ``async def`` action; a
+    form's files are closed after it."""
+    try:
+        if call.route.extra is not None and call.route.extra.is_async:
+            return await http_errors(run_awaited(call, render))  # type: ignore[no-any-return]
+        return await in_hop(run_in_thread, call, render)  # type: ignore[no-any-return]
+    finally:
+        await closed(call.uploads)
 
 
 async def http_errors(awaitable: Awaitable[Any]) -> Any:
@@ -230,8 +282,9 @@ def check_endpoint(route: BoundRoute) -> None:
                                    "the ETag in If-Match is that of the row's retrieve.")
 
 
-def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
-    """An async FastAPI endpoint for ``route`` whose ``__signature__`` declares every input."""
+def build_endpoint(route: BoundRoute, form: FormShape | None = None) -> Callable[..., Awaitable[Response]]:
+    """An async FastAPI endpoint for ``route`` whose ``__signature__`` declares every input;
+    with ``form``, its body may also be a form (multipart with files, or urlencoded)."""
     check_endpoint(route)
     viewset = route.registration.viewset
     path_names = route.registration.path_names(detail=route.detail)
@@ -245,14 +298,11 @@ def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
 
     async def endpoint(**values: Any) -> Response:
         request: Request = values.pop(REQUEST)
-        values.pop(JSON_BODY, None)
-        if known is not None:
-            known.check(request.query_params.multi_items())
-        if route.body_shape is not None and await request.body():
-            route.body_shape.check(await request.json())  # parsed once: Starlette keeps what FastAPI read
+        uploads = await checked_inputs(route, form, request, values, known)
         call = Call(route=route, request=request, kwargs={name: values.pop(name) for name in path_names},
                     body=values.pop(BODY, None), paginator=values.pop(PAGINATOR, None),
-                    access=values.pop(ACCESS, None), query=values.pop(QUERY, None), params=values)
+                    access=values.pop(ACCESS, None), query=values.pop(QUERY, None), params=values,
+                    uploads=uploads)
         for key, bearer in bearers:
             call.other_access[key] = await bearer(request, SecurityScopes())
         conditions, call.conditions = preconditions(route, request)
@@ -263,7 +313,7 @@ def build_endpoint(route: BoundRoute) -> Callable[..., Awaitable[Response]]:
                                       conditions if tagged and not route.writes and call.status_code is None
                                       else None, tagged))
 
-    endpoint.__signature__ = inspect.Signature(endpoint_parameters(route))  # type: ignore[attr-defined]
+    endpoint.__signature__ = inspect.Signature(endpoint_parameters(route, form))  # type: ignore[attr-defined]
     endpoint.__name__ = endpoint.__qualname__ = route.operation_id
     endpoint.__doc__ = inspect.getdoc(route.extra.func) if route.extra else None
     known = query_names(get_dependant(path=route.path, call=endpoint),

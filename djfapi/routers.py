@@ -25,7 +25,7 @@ from djfapi.endpoints import build_endpoint
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.filters import resolve_field
 from djfapi.hosts import checked_url
-from djfapi.openapi import description, error_responses
+from djfapi.openapi import description, error_responses, form_openapi, route_form
 from djfapi.permissions.users import loader_of
 from djfapi.routes import MODEL_ROUTES, Ancestor, BoundRoute, ModelRoute, Registration, build_routes
 from djfapi.schemas import check_write_schema
@@ -92,9 +92,10 @@ class Router(APIRouter):
 
     def _add(self, route: BoundRoute) -> None:
         registration = route.registration
+        form = route_form(route)
         added = self._add_route(
             route.path + ("/" if self.trailing_slash else ""),
-            build_endpoint(route),
+            build_endpoint(route, form),
             methods=list(route.methods),
             status_code=route.status_code,
             response_model=route.answer.schema,
@@ -104,6 +105,7 @@ class Router(APIRouter):
             summary=route.summary,
             description=description(route),
             tags=list(registration.tags),
+            openapi_extra=form_openapi(route, form),
         )
         for each in added:
             each.max_items = registration.viewset.max_nested_items

@@ -81,3 +81,38 @@ def test_the_demos_generated_client_lists_with_filters(demo, tmp_path):  # noqa:
         sys.path.remove(str(tmp_path))
         for name in [name for name in sys.modules if name.split(".")[0] == "demo_client"]:
             del sys.modules[name]
+
+
+def test_a_generated_client_uploads_a_file(tmp_path):
+    import io
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from djfapi import Router
+    from tests.test_uploads import DocumentViewSet, media
+    from tests.testapp.models import Document
+
+    router = Router()
+    router.register("documents", DocumentViewSet)
+    app = FastAPI()
+    app.include_router(router)
+    assert_every_operation_generated(app.openapi(), tmp_path, "upload_client")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        client_module = importlib.import_module("upload_client")
+        create = importlib.import_module("upload_client.api.documents.documents_create")
+        types = importlib.import_module("upload_client.types")
+        bodies = importlib.import_module("upload_client.models")
+        client = client_module.Client(base_url="http://testserver")
+        client.set_httpx_client(TestClient(app))
+        attachment = types.File(payload=io.BytesIO(b"generated"), file_name="notes.txt")
+        body = bodies.DocumentsCreateFilesBody(title="t", attachment=attachment)
+        created = create.sync(client=client, body=body)
+        document = Document.objects.get()
+        assert created.attachment == f"/media/{document.attachment.name}"
+        assert media(document.attachment.name).read_bytes() == b"generated"
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [name for name in sys.modules if name.split(".")[0] == "upload_client"]:
+            del sys.modules[name]

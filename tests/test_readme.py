@@ -215,3 +215,22 @@ def test_the_throttling_example_works(readme, settings):
     client = mounted(router)
     assert [client.get("/companies/export").status_code for _ in range(2)] == [200, 429]
     assert client.get("/companies").status_code == 200
+
+
+def test_the_files_example_uploads(readme):
+    import shutil
+    from pathlib import Path
+
+    from django.conf import settings
+
+    with mounted(readme["documents"]) as client:
+        created = client.post("/documents", data={"title": "Report"},
+                              files={"attachment": ("report.pdf", b"%PDF-1.4 x", "application/pdf")})
+        assert created.status_code == 201, created.text
+        assert created.json()["attachment"].startswith("/media/documents/report")
+        renamed = client.patch(f"/documents/{created.json()['id']}", data={"title": "Renamed"})
+        assert renamed.json()["title"] == "Renamed"
+        assert renamed.json()["attachment"] == created.json()["attachment"]
+        evil = client.post("/documents", json={"title": "x", "attachment": "../../etc/passwd"})
+        assert evil.status_code == 422
+    shutil.rmtree(Path(settings.MEDIA_ROOT) / "documents")

@@ -186,8 +186,16 @@ def test_a_schema_with_extra_allow_takes_anything(client):
     assert response.status_code == 201, response.text
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
-                                          "application/xml"])
+def test_json_sent_as_a_form_is_a_422_not_a_row(client):
+    # A create takes forms too (tests/test_uploads.py): this one's only key is the JSON text.
+    response = client.post("/companies", content=b'{"name": "X"}',
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "unknown_field"
+    assert not models.Company.objects.exists()
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml"])
 def test_a_body_that_is_not_json_is_415(client, content_type):
     response = client.post("/companies", content=b'{"name": "X"}', headers={"Content-Type": content_type})
     assert response.status_code == 415

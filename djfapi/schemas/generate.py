@@ -28,6 +28,9 @@ __all__ = ["schema_for"]
 def field_info(field: models.Field[Any, Any], *, optional: bool) -> FieldInfo:
     """Default, constraints and documentation of ``field``."""
     constraints: dict[str, Any] = {}
+    if isinstance(field, models.FileField):  # reads as a URL, longer than the name it stores
+        return Field(None, title=str(field.verbose_name).capitalize(),  # type: ignore[no-any-return]
+                     description=str(field.help_text) or None)
     if getattr(field, "max_length", None) and python_type(field) is str:
         constraints["max_length"] = field.max_length
     if not field.blank and python_type(field) is str:  # Django's validation refuses "" as blank

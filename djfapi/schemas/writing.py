@@ -17,10 +17,12 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models import ForeignObjectRel, UniqueConstraint
 from pydantic import BaseModel
+from starlette.datastructures import UploadFile
 
 from djfapi.exceptions import ImproperlyConfigured, InvalidInput
 from djfapi.meta import concrete_field, many_to_many, reverse_relation
 from djfapi.schemas.fields import field_options, orm_name
+from djfapi.schemas.forms import save_upload
 from djfapi.schemas.saving import fits_a_column, loaded_rows, lock, save_changes
 from djfapi.schemas.types import collection_item, is_model, nested_model, optional_inner
 from djfapi.tenancy import tenant_lookup as tenant_lookup  # imported from here before djfapi.tenancy
@@ -110,9 +112,14 @@ def check_write_schema(model: type[models.Model], schema: type[BaseModel], owner
 def _assign_file(field: models.FileField, instance: models.Model, value: Any, loc: list[Any],
                  errors: list[dict[str, Any]]) -> None:
     """A JSON body never names a stored file: null or "" clears it, the file's own URL or name
-    (what a read gave) keeps it, any other string is refused, so no body points a row at a path."""
+    (what a read gave) keeps it, any other string is refused, so no body points a row at a path.
+    A file a form uploaded is saved through the field's storage."""
     current = getattr(instance, field.name)
-    if value is None or value == "":
+    if isinstance(value, UploadFile):
+        problem = save_upload(field, instance, value)
+        if problem is not None:
+            errors.append({"loc": loc, "type": "file", "msg": problem})
+    elif value is None or value == "":
         setattr(instance, field.attname, None if field.null else "")
     elif not (current and value in (current.name, current.url)):
         errors.append({"loc": loc, "type": "file",

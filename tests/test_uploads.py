@@ -1,0 +1,306 @@
+"""Form bodies: multipart/form-data with file parts and application/x-www-form-urlencoded, on
+create, update and partial update. Files are saved through Django's storage inside the write's
+transaction (and deleted when it rolls back), images are checked with Pillow, names are made
+safe by the storage, and what a form cannot say is a 4xx naming it."""
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.test import override_settings
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from PIL import Image
+from pydantic import BaseModel
+
+from djfapi import ModelViewSet, Router, Schemas
+from djfapi.exceptions import ImproperlyConfigured
+from djfapi.schemas import schema_for
+from tests.testapp import models
+
+DocumentOut = schema_for(models.Document, name="DocumentOut")
+DocumentIn = schema_for(models.Document, exclude=["id"], name="DocumentIn")
+
+
+class CostcenterIn(BaseModel):
+    code: str
+    kind: str = "opex"
+    budget: float = 0
+    starts_on: str | None = None
+
+
+class CostcenterOut(CostcenterIn):
+    id: int
+
+
+class DepartmentIn(BaseModel):
+    name: str
+
+
+class CompanyIn(BaseModel):
+    tenant_id: str = "t"
+    name: str
+    archived: bool = False
+    tags: list[int] = []
+    departments: list[DepartmentIn] = []
+
+
+class CompanyOut(BaseModel):
+    id: int
+    name: str
+    archived: bool
+    departments: list[DepartmentIn]
+
+
+class DocumentViewSet(ModelViewSet):
+    model = models.Document
+    schemas = Schemas(get=DocumentOut, create=DocumentIn, update=DocumentIn)
+    tenant_field = None
+
+
+class CompanyViewSet(ModelViewSet):
+    model = models.Company
+    schemas = Schemas(get=CompanyOut, create=CompanyIn, update=CompanyIn)
+    tenant_field = None
+
+
+def client_for(*viewsets: tuple[str, type]) -> TestClient:
+    router = Router()
+    for prefix, viewset in viewsets:
+        router.register(prefix, viewset)
+    app = FastAPI()
+    app.include_router(router)
+    return TestClient(app)
+
+
+@pytest.fixture
+def api():
+    with client_for(("documents", DocumentViewSet), ("companies", CompanyViewSet)) as client:
+        yield client
+
+
+def media(name: str) -> Path:
+    return Path(settings.MEDIA_ROOT) / name
+
+
+def png(width: int = 3, height: int = 2) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "red").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def stored_files() -> set[str]:
+    root = Path(settings.MEDIA_ROOT)
+    return {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}
+
+
+def test_a_multipart_create_saves_the_file_and_reads_it_back_as_its_url(api):
+    response = api.post("/documents", data={"title": "report"},
+                        files={"attachment": ("report.txt", b"hello", "text/plain")})
+    assert response.status_code == 201, response.text
+    document = models.Document.objects.get()
+    assert document.title == "report"
+    assert document.attachment.name.startswith("documents/report")
+    assert media(document.attachment.name).read_bytes() == b"hello"
+    assert response.json()["attachment"] == f"/media/{document.attachment.name}"
+    assert api.get(f"/documents/{document.pk}").json()["attachment"] == f"/media/{document.attachment.name}"
+
+
+def test_put_and_patch_replace_the_file_and_patch_keeps_what_it_does_not_send(api):
+    created = api.post("/documents", data={"title": "v1"}, files={"attachment": ("a.txt", b"one")}).json()
+    response = api.patch(f"/documents/{created['id']}", files={"attachment": ("a.txt", b"two")})
+    assert response.status_code == 200, response.text
+    document = models.Document.objects.get()
+    assert document.title == "v1"  # not sent: kept
+    assert media(document.attachment.name).read_bytes() == b"two"
+    assert response.json()["attachment"] == f"/media/{document.attachment.name}" != created["attachment"]
+    response = api.put(f"/documents/{created['id']}", data={"title": "v3"},
+                       files={"attachment": ("b.txt", b"three")})
+    assert response.status_code == 200, response.text
+    document.refresh_from_db()
+    assert (document.title, media(document.attachment.name).read_bytes()) == ("v3", b"three")
+    response = api.patch(f"/documents/{created['id']}", data={"title": "v4"})  # multipart, no file
+    assert response.status_code == 200, response.text
+    document.refresh_from_db()
+    assert (document.title, media(document.attachment.name).read_bytes()) == ("v4", b"three")
+
+
+def test_a_form_clears_a_file_with_an_empty_value_and_keeps_it_with_its_url(api):
+    created = api.post("/documents", data={"title": "x"}, files={"attachment": ("a.txt", b"one")}).json()
+    kept = api.patch(f"/documents/{created['id']}", data={"attachment": created["attachment"]})
+    assert kept.status_code == 200 and kept.json()["attachment"] == created["attachment"]
+    refused = api.patch(f"/documents/{created['id']}", data={"attachment": "../../etc/passwd"})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "attachment"]
+    cleared = api.patch(f"/documents/{created['id']}", data={"attachment": ""})
+    assert cleared.status_code == 200 and cleared.json()["attachment"] is None
+    assert models.Document.objects.get().attachment.name == ""
+
+
+def test_an_empty_file_input_sends_no_file(api):
+    # What a browser sends for a file input left empty: a part with no file name and no bytes.
+    response = api.post("/documents", data={"title": "no file"}, files={"attachment": ("", b"")})
+    assert response.status_code == 201, response.text
+    assert response.json()["attachment"] is None
+
+
+@pytest.mark.parametrize("filename", ["../../etc/passwd", "/etc/passwd", "..\\..\\win.ini", "a/../../b.txt",
+                                      "x" * 300 + ".txt", "rép ort (1).txt", "a\x00b.txt", "a\nb.txt"])
+def test_a_file_name_never_leaves_the_upload_directory(api, filename):
+    response = api.post("/documents", data={"title": "t"}, files={"attachment": (filename, b"data")})
+    assert response.status_code == 201, response.text
+    name = models.Document.objects.get().attachment.name
+    assert name.startswith("documents/") and name.isprintable()
+    assert ".." not in Path(name).parts and "\\" not in name
+    assert len(name) <= models.Document._meta.get_field("attachment").max_length
+    assert media(name).resolve().is_relative_to(Path(settings.MEDIA_ROOT).resolve())
+    assert media(name).read_bytes() == b"data"
+    assert not Path("/etc/passwd").read_bytes().startswith(b"data")
+
+
+@pytest.mark.parametrize("filename", [".", "..", "a/.."])
+def test_a_file_name_that_cannot_be_stored_is_a_422(api, filename):
+    response = api.post("/documents", data={"title": "t"}, files={"attachment": (filename, b"data")})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", "attachment"]
+    assert not models.Document.objects.exists()
+    assert not stored_files()
+
+
+def test_an_image_field_takes_images_only(api):
+    response = api.post("/documents", data={"title": "pic"}, files={"picture": ("p.png", png(), "image/png")})
+    assert response.status_code == 201, response.text
+    document = models.Document.objects.get()
+    with Image.open(media(document.picture.name)) as image:
+        assert image.size == (3, 2)
+    for name, content in [("fake.png", b"not an image"), ("empty.png", b"\x89PNG\r\n")]:
+        response = api.post("/documents", data={"title": "bad"},
+                            files={"picture": (name, content, "image/png")})
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["loc"] == ["body", "picture"]
+        assert "must be an image" in response.json()["detail"][0]["msg"]
+    assert models.Document.objects.count() == 1
+    assert stored_files() == {document.picture.name}
+
+
+def test_a_write_that_rolls_back_deletes_the_files_it_saved():
+    class Refusing(DocumentViewSet):
+        def perform_create(self, instance):
+            super().perform_create(instance)
+            raise ValidationError({"title": "Refused after saving."})
+
+    with client_for(("documents", Refusing)) as client:
+        response = client.post("/documents", data={"title": "x"},
+                               files={"attachment": ("a.txt", b"one"), "picture": ("p.png", png())})
+    assert response.status_code == 422, response.text
+    assert not models.Document.objects.exists()
+    assert stored_files() == set()
+
+
+def test_a_body_over_the_upload_limit_is_a_413(api):
+    with override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000):
+        response = api.post("/documents", data={"title": "big"},
+                            files={"attachment": ("big.bin", b"x" * 2000)})
+    assert response.status_code == 413
+    assert "DATA_UPLOAD_MAX_MEMORY_SIZE" in response.json()["detail"]
+    assert not models.Document.objects.exists() and not stored_files()
+
+
+def test_an_urlencoded_body_is_read_like_its_json(api):
+    tags = [models.Tag.objects.create(tenant_id="t", label=label).pk for label in ("a", "b")]
+    response = api.post("/companies",
+                        data={"name": "Acme", "archived": "true", "tags": [str(t) for t in tags]},
+                        headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 201, response.text
+    company = models.Company.objects.get()
+    assert (company.name, company.archived) == ("Acme", True)
+    assert sorted(company.tags.values_list("pk", flat=True)) == tags
+    response = api.patch(f"/companies/{company.pk}", data={"archived": "false"})
+    assert response.status_code == 200, response.text
+    company.refresh_from_db()
+    assert (company.name, company.archived) == ("Acme", False)
+
+
+def test_a_nested_list_in_a_form_is_json_text(api):
+    response = api.post("/companies", data={"name": "Acme", "departments": '[{"name": "Sales"}]'})
+    assert response.status_code == 201, response.text
+    assert response.json()["departments"] == [{"name": "Sales"}]
+    assert list(models.Department.objects.values_list("name", flat=True)) == ["Sales"]
+    response = api.post("/companies", data={"name": "Beta", "departments": "[{name: Sales}"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [{"loc": ["body", "departments"], "type": "json_invalid",
+                                          "msg": "departments holds objects: send it as JSON text."}]
+
+
+@pytest.mark.parametrize(("send", "loc", "kind"), [
+    ({"data": {"title": "t", "colour": "red"}}, ["body", "colour"], "unknown_field"),
+    ({"data": {"title": ["a", "b"]}}, ["body", "title"], "repeated"),
+    ({"data": {"title": "t"}, "files": {"title": ("t.txt", b"x")}}, ["body", "title"], "not_a_file"),
+    ({"data": {"title": "t"}, "files": [("attachment", ("a.txt", b"1")), ("attachment", ("b.txt", b"2"))]},
+     None, None),
+    ({"data": {"title": "bad\x00title"}}, ["body", "title"], None),
+])
+def test_what_a_form_cannot_say_is_a_4xx_naming_it(api, send, loc, kind):
+    response = api.post("/documents", **send)
+    assert 400 <= response.status_code < 500, response.text
+    assert "detail" in response.json()
+    if loc is not None:
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == loc
+    if kind is not None:
+        assert response.json()["detail"][0]["type"] == kind
+    assert not models.Document.objects.exists() and not stored_files()
+
+
+def test_other_media_types_are_a_415_naming_what_is_accepted(api):
+    response = api.post("/documents", content=b"title=x", headers={"content-type": "text/plain"})
+    assert response.status_code == 415
+    assert "multipart/form-data" in response.json()["detail"]
+
+
+def test_a_file_the_callers_schema_leaves_out_is_refused():
+    class NoPictures(DocumentViewSet):
+        def get_schema(self):
+            return schema_for(models.Document, exclude=["id", "picture"], name="DocumentWithoutPicture")
+
+    with client_for(("documents", NoPictures)) as client:
+        response = client.post("/documents", data={"title": "x"}, files={"picture": ("p.png", png())})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", "picture"]
+    assert not models.Document.objects.exists() and not stored_files()
+
+
+def test_openapi_shows_the_multipart_body_of_a_schema_with_files(api):
+    operations = api.get("/openapi.json").json()["paths"]
+    detail = next(path for path in operations if path.startswith("/documents/{"))
+    for path, method in [("/documents", "post"), (detail, "put"), (detail, "patch")]:
+        create = operations[path][method]["requestBody"]["content"]
+        assert set(create) == {"application/json", "multipart/form-data"}
+        form = create["multipart/form-data"]["schema"]
+        assert form["properties"]["attachment"]["format"] == "binary"
+        assert form["properties"]["picture"]["format"] == "binary"
+        assert form.get("required", []) == (["title"] if method != "patch" else [])
+    # Forms without files are taken, not listed: JSON says the same, and clients stay simple.
+    assert set(operations["/companies"]["post"]["requestBody"]["content"]) == {"application/json"}
+
+
+def test_an_image_field_needs_pillow_at_registration(monkeypatch):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "PIL" else find_spec(name, *a))
+    with pytest.raises(ImproperlyConfigured, match=r"picture is an ImageField.*djfapi\[images\]"):
+        Router().register("documents", DocumentViewSet)
+
+
+@pytest.fixture(autouse=True)
+def empty_media():
+    for name in stored_files():
+        os.remove(media(name))
+    yield
+    for name in stored_files():
+        os.remove(media(name))
