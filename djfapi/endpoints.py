@@ -290,6 +290,8 @@ def build_endpoint(route: BoundRoute, form: FormShape | None = None) -> Callable
     path_names = route.registration.path_names(detail=route.detail)
     render = Renderer(route.answer)
     headers = {"Cache-Control": viewset.cache_control} if viewset.cache_control and not route.writes else {}
+    if route.registration.security is not None:  # the answer depends on the token: no cache shares it
+        headers["Vary"] = "Authorization"
     # A strong ETag on what shows a row as its retrieve does, and on every GET's body.
     tagged = not route.writes or (route.extra is None and route.action != "destroy")
     bearers = [(id(bearer), RouteSecurity(bearer, require_tenant=route.requires_tenant))

@@ -24,6 +24,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from djfapi.hosts import AllowedHosts
+
 __all__ = [
     "ErrorBody", "ImproperlyConfigured", "InvalidBody", "InvalidInput", "ServerErrors", "install",
     "to_http_exception",
@@ -83,6 +85,11 @@ def _validation_detail(exc: django_exceptions.ValidationError) -> list[dict[str,
     return [{"loc": ["body"], "msg": message, "type": "validation_error"} for message in exc.messages]
 
 
+_SUSPICIOUS = {"SuspiciousFileOperation": (
+    "A file name in the request cannot be stored: it is not a name, or it points outside the "
+    "upload directory (SuspiciousFileOperation).")}
+
+
 def to_http_exception(exc: Exception) -> HTTPException | None:
     """The HTTP error a Django exception stands for, or None when it is not one of them."""
     if isinstance(exc, HTTPException):
@@ -93,6 +100,12 @@ def to_http_exception(exc: Exception) -> HTTPException | None:
         return HTTPException(404, detail=str(exc) or "Not found.")
     if isinstance(exc, django_exceptions.PermissionDenied):
         return HTTPException(403, detail=str(exc) or "You may not perform this action.")
+    if isinstance(exc, django_exceptions.SuspiciousOperation):
+        # As Django answers it: a 400, logged on django.security.<class>, its message not sent.
+        name = type(exc).__name__
+        logging.getLogger(f"django.security.{name}").warning("%s", exc)
+        detail = _SUSPICIOUS.get(name, f"The request was refused as suspicious ({name}).")
+        return HTTPException(400, detail=detail)
     if isinstance(exc, django_exceptions.ValidationError):
         return HTTPException(422, detail=_validation_detail(exc))
     if isinstance(exc, (OperationalError, InterfaceError)):
@@ -161,13 +174,15 @@ class ServerErrors:
 
 def install(app: FastAPI) -> None:
     """Answer Django's exceptions, and any other error (500), as JSON errors with a ``detail``,
-    anywhere in ``app``. Call it after adding middleware of your own (Starlette wraps later
-    middleware around earlier ones), so that an error in yours is covered too."""
+    anywhere in ``app``, and send no redirect built from a ``Host`` outside ``ALLOWED_HOSTS``
+    (a 400 instead, as Django). Call it after adding middleware of your own (Starlette wraps later middleware
+    around earlier ones), so that an error in yours is covered too."""
     for exc_class in (
         InvalidInput,
         django_exceptions.ObjectDoesNotExist,
         Http404,
         django_exceptions.PermissionDenied,
+        django_exceptions.SuspiciousOperation,
         django_exceptions.ValidationError,
         DataError,
         IntegrityError,
@@ -176,5 +191,6 @@ def install(app: FastAPI) -> None:
     ):
         app.add_exception_handler(exc_class, _django_exception_handler)
     app.add_middleware(ServerErrors)
+    app.add_middleware(AllowedHosts)  # outermost: it sees every redirect
     # An error in middleware added after install() reaches Starlette's 500, still answered as JSON.
     app.add_exception_handler(Exception, _server_error_handler)

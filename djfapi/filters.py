@@ -61,6 +61,7 @@ class FilterParam:
     spans_many: bool = False  # crosses a to-many relation, so matches may repeat rows
     form: str = NEGATION
     documented: bool = True
+    file: bool = False  # a file field: no file ("", read as null) is null to ``__isnull``
 
     @property
     def alias(self) -> str:
@@ -90,8 +91,12 @@ class FilterSet:
         self.params: list[FilterParam] = []
         for path in fields:
             many = _spans_many(model, path)
-            for lookup, annotation in lookups_for(path, resolve_field(model, path)):
-                self.params.append(FilterParam(lookup, annotation, spans_many=many))
+            last = walk(model, path)[-1]
+            relation = last if isinstance(last, models.Field) and last.is_relation else None
+            field = resolve_field(model, path)
+            for lookup, annotation in lookups_for(path, field, relation=relation):
+                self.params.append(FilterParam(lookup, annotation, spans_many=many,
+                                               file=isinstance(field, models.FileField)))
                 if lookup.endswith("__isnull"):
                     continue
                 # /docs shows one negation a field; every other is accepted all the same
@@ -120,7 +125,7 @@ class FilterSet:
 
     def filter_queryset(self, queryset: QuerySet[Any], given: dict[Any, Any]) -> QuerySet[Any]:
         for param, value in given.items():
-            matches = condition(param.lookup, value)
+            matches = condition(param.lookup, value, file=param.file)
             queryset = queryset.exclude(matches) if param.negated else queryset.filter(matches)
         return queryset.distinct() if any(param.spans_many for param in given) else queryset
 

@@ -98,30 +98,39 @@ def value_type(field_: models.Field[Any, Any]) -> Any:
             datetime.datetime: MOMENT}.get(base, base)
 
 
-def lookups_for(path: str, field_: models.Field[Any, Any]) -> list[tuple[str, Any]]:
-    """The lookups that suit ``field_``'s type, as (lookup, value type)."""
+def lookups_for(path: str, field_: models.Field[Any, Any], *,
+                relation: models.Field[Any, Any] | None = None) -> list[tuple[str, Any]]:
+    """The lookups that suit ``field_``'s type, as (lookup, value type). Through a ``relation``
+    (a ForeignKey or many-to-many field holding ``field_``): only those Django has for it,
+    equality, ``in``, comparisons and ``isnull``."""
     base, value = python_type(field_), value_type(field_)
     in_list = Annotated[list[value], BeforeValidator(split_commas)]  # type: ignore[valid-type]
     lookups: list[tuple[str, Any]] = [(path, value), (f"{path}__in", in_list)]
-    if base in COMPARABLE and not field_.choices:
+    comparable = base in COMPARABLE and not field_.choices
+    if comparable:
         lookups += [(f"{path}__{op}", value) for op in ("gt", "gte", "lt", "lte")]
+    if comparable and relation is None:
         pair = Annotated[list[value], BeforeValidator(split_commas),  # type: ignore[valid-type]
                          PydanticField(min_length=2, max_length=2,
                                        description="Two comma-separated values, lowest first.")]
         lookups.append((f"{path}__range", pair))
-    if base in (datetime.date, datetime.datetime):
+    if base in (datetime.date, datetime.datetime) and relation is None:
         lookups += [(f"{path}__{part}", kind) for part, kind in _DATE_PARTS.items()]
-    if base is str and not field_.choices:
+    if base is str and not field_.choices and relation is None:
         lookups += [(f"{path}__{lookup}", str) for lookup in TEXT_LOOKUPS]
-    if field_.null:
+    if (relation or field_).null or isinstance(field_, models.FileField):  # no file reads as null
         lookups.append((f"{path}__isnull", bool))
     return lookups
 
 
-def condition(lookup: str, value: Any) -> Q:
+def condition(lookup: str, value: Any, *, file: bool = False) -> Q:
     """The rows ``lookup`` matches ``value`` in. ``contains``, ``startswith`` and ``endswith``
-    compare case-sensitively in every database: Django's, made of ``LIKE``, ignore case on SQLite."""
+    compare case-sensitively in every database: Django's, made of ``LIKE``, ignore case on SQLite.
+    On a ``file`` field, ``isnull`` takes no file (stored as ``""``, read as null) for null."""
     path, _, kind = lookup.rpartition("__")
+    if file and kind == "isnull":
+        empty = Q(**{lookup: True}) | Q(**{path: ""})
+        return empty if value else ~empty
     if kind not in ("contains", "startswith", "endswith") or not value:
         return Q(**{lookup: value})
     if kind == "contains":

@@ -3,7 +3,7 @@
 import logging
 
 import pytest
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, SuspiciousOperation, ValidationError
 from django.db import IntegrityError
 from django.http import Http404
 from fastapi import FastAPI
@@ -24,6 +24,7 @@ RAISED = {
     "input": InvalidInput.at(("query", "near"), "Give a place.", "missing"),
     "input-by-its-old-name": InvalidBody([{"loc": ["body", "code"], "msg": "Taken.", "type": "unique"}],
                                          status_code=409),
+    "suspicious": SuspiciousOperation("Looks forged."),
     "crash": RuntimeError("password=hunter2 in a stack frame"),
 }
 
@@ -56,6 +57,7 @@ def installed_client():
             {"loc": ["body"], "msg": "Not a valid company.", "type": "validation_error"},
         ]),
         ("conflict", 409, "The change conflicts with data already stored."),
+        ("suspicious", 400, "The request was refused as suspicious (SuspiciousOperation)."),
         ("input", 422, [{"loc": ["query", "near"], "msg": "Give a place.", "type": "missing"}]),
         ("input-by-its-old-name", 409, [{"loc": ["body", "code"], "msg": "Taken.", "type": "unique"}]),
         ("crash", 500, "Internal server error."),

@@ -156,3 +156,47 @@ def test_django_filter_parameters_have_their_real_types_in_openapi(filtered):
     assert parameters["kind"]["enum"] == ["opex", "capex"]
     assert parameters["codes"]["type"] == "array"
     assert set(parameters["ordering"]["items"]["enum"]) == {"budget", "-budget", "code", "-code"}
+
+
+def test_relations_offer_no_range_and_answer_every_lookup_they_offer():
+    """Django has no ``range`` for a ForeignKey or a many-to-many field: it is not offered (a 422
+    naming it), and every lookup that is offered answers (it was a 500)."""
+    from pydantic import BaseModel
+
+    from djfapi import ModelViewSet, Schemas
+
+    class Row(BaseModel):
+        id: int
+
+    class Departments(ModelViewSet):
+        model, schemas, tenant_field, filter_fields = models.Department, Schemas(get=Row), None, ["company"]
+
+    class Companies(ModelViewSet):
+        model, schemas, tenant_field = models.Company, Schemas(get=Row), None
+        filter_fields = ["tags", "country"]
+
+    router = Router()
+    router.register("departments", Departments)
+    router.register("companies", Companies)
+    app = FastAPI()
+    app.include_router(router)
+    api = Client(app)
+    company = models.Company.objects.create(tenant_id="t", name="Acme")
+    department = models.Department.objects.create(company=company, name="Sales")
+    company.tags.add(models.Tag.objects.create(tenant_id="t", label="x"))
+    parameters = {path: {p["name"] for p in item["get"].get("parameters", [])}
+                  for path, item in app.openapi()["paths"].items() if "get" in item}
+    for path in ("/departments", "/companies"):
+        names = parameters[path]
+        assert not [name for name in names if "__range" in name]
+        for name in names - {"limit", "offset", "order_by", "search"}:
+            value = "true" if name.endswith("isnull") else "ES" if "country" in name else "1"
+            response = api.get(path, params={name: value})
+            assert response.status_code in (200, 422), (name, response.text)
+    for path, name in [("/departments", "company__range"), ("/companies", "tags__range"),
+                       ("/departments", "company__range__not")]:
+        response = api.get(path, params={name: "1,2"})
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["loc"] == ["query", name]
+    listed = api.get("/departments", params={"company__lte": company.pk}).json()["items"]
+    assert [row["id"] for row in listed] == [department.pk]

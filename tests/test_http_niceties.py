@@ -225,3 +225,18 @@ def test_a_route_class_that_is_not_a_viewset_route_is_a_configuration_error():
     from djfapi.exceptions import ImproperlyConfigured
     with pytest.raises(ImproperlyConfigured, match="route_class to be djfapi.viewset_route.ViewSetRoute"):
         Router(route_class=APIRoute).register("countries", api.CountryViewSet)
+
+
+def test_installed_apps_refuse_a_forged_host_before_any_redirect(settings):
+    settings.ALLOWED_HOSTS = ["api.example"]
+    app = app_with(build_router())  # djfapi.install(app)
+    with TestClient(app, base_url="https://api.example", follow_redirects=False) as client:
+        redirected = client.get("/api/companies/")  # Starlette's slash redirect builds Location from Host
+        assert redirected.status_code == 307
+        assert redirected.headers["location"] == "https://api.example/api/companies"
+        forged = client.get("/api/companies/", headers={"Host": "evil.example"})
+        assert forged.status_code == 400
+        assert "location" not in forged.headers
+        assert "'evil.example'" in forged.json()["detail"] and "ALLOWED_HOSTS" in forged.json()["detail"]
+        # what builds no link from the host is answered as usual
+        assert client.get("/openapi.json", headers={"Host": "evil.example"}).status_code == 200

@@ -332,6 +332,16 @@ def test_cache_control_is_set_on_reads_only(client, rows):
     assert "Cache-Control" not in created.headers
 
 
+def test_answers_to_a_token_vary_by_it_so_no_shared_cache_mixes_callers(client, rows):
+    listed = client.get("/costcenters")
+    assert listed.headers["Vary"] == "Authorization"
+    one = client.get(f"/costcenters/{rows['CC1'].id}")
+    assert one.headers["Vary"] == "Authorization"
+    again = client.get(f"/costcenters/{rows['CC1'].id}", headers={"If-None-Match": one.headers["ETag"]})
+    assert (again.status_code, again.headers["Vary"]) == (304, "Authorization")
+    assert client.head("/costcenters").headers["Vary"] == "Authorization"
+
+
 # -- replacing the filters ----------------------------------------------------------------------
 
 def test_a_django_filter_filterset_can_replace_the_filters(rows):

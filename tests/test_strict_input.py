@@ -219,3 +219,33 @@ def test_a_body_of_many_unknown_fields_gets_a_bounded_answer(client):
     assert len(detail) == MAX_ERRORS + 1
     assert detail[-1] == {"loc": ["body"], "type": "too_many_errors", "msg": "4950 more errors are left out."}
     assert len(response.content) < 20_000
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:30:00+01:00"])
+def test_a_body_moment_outside_years_1_to_9999_in_utc_is_a_422_at_its_field(moment):
+    from fastapi.testclient import TestClient
+
+    from tests.test_uploads import DocumentViewSet, client_for
+
+    document = models.Document.objects.create(title="d")
+    with client_for(("documents", DocumentViewSet)) as api:
+        assert isinstance(api, TestClient)
+        for response in (api.post("/documents", json={"title": "x", "due_at": moment}),
+                         api.patch(f"/documents/{document.pk}", json={"due_at": moment})):
+            assert response.status_code == 422, response.text
+            assert response.json()["detail"][0]["loc"] == ["body", "due_at"]
+            assert "outside years 1-9999" in response.json()["detail"][0]["msg"]
+    assert list(models.Document.objects.values_list("title", "due_at")) == [("d", None)]
+
+
+def test_a_body_moment_with_any_offset_is_stored_as_the_same_instant():
+    import datetime
+
+    from tests.test_uploads import DocumentViewSet, client_for
+
+    with client_for(("documents", DocumentViewSet)) as api:
+        created = api.post("/documents", json={"title": "x", "due_at": "2026-01-01T10:00:00+20:00"})
+        assert created.status_code == 201, created.text
+        assert created.json() == api.get(f"/documents/{created.json()['id']}").json()
+    stored = models.Document.objects.get().due_at
+    assert stored == datetime.datetime(2025, 12, 31, 14, 0, tzinfo=datetime.UTC)

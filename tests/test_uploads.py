@@ -304,3 +304,49 @@ def empty_media():
     yield
     for name in stored_files():
         os.remove(media(name))
+
+
+def test_a_suspicious_file_name_in_an_action_is_a_400_as_in_django(caplog):
+    from django.core.files.base import ContentFile
+    from fastapi import UploadFile
+
+    from djfapi import action
+
+    class WithLogo(DocumentViewSet):
+        @action(detail=True, methods=["post"])
+        def logo(self, instance, file: UploadFile):
+            instance.attachment.save(file.filename, ContentFile(file.file.read()), save=True)
+            return instance
+
+    document = models.Document.objects.create(title="d")
+    with client_for(("documents", WithLogo)) as client:
+        response = client.post(f"/documents/{document.pk}/logo",
+                               files={"file": ("../../etc/evil.png", b"x", "image/png")})
+    assert response.status_code == 400, response.text
+    assert "SuspiciousFileOperation" in response.json()["detail"]
+    assert "etc" not in response.json()["detail"]
+    assert [record.name for record in caplog.records] == ["django.security.SuspiciousFileOperation"]
+    assert models.Document.objects.get().attachment.name == "" and not stored_files()
+
+
+def test_isnull_on_a_file_field_matches_what_reads_as_null():
+    class Filtered(DocumentViewSet):
+        filter_fields = ["attachment", "picture"]
+
+    with client_for(("documents", Filtered)) as client:
+        with_file = client.post("/documents", data={"title": "with"},
+                                files={"attachment": ("a.txt", b"1")}).json()
+        without = client.post("/documents", json={"title": "without"}).json()
+        cleared = client.post("/documents", data={"title": "cleared"},
+                              files={"attachment": ("b.txt", b"2")}).json()
+        client.patch(f"/documents/{cleared['id']}", json={"attachment": None})
+
+        def listed(**params):
+            rows = client.get("/documents", params=params).json()["items"]
+            return sorted((row["title"], row["attachment"] is None) for row in rows)
+
+        assert listed(attachment__isnull="true") == [("cleared", True), ("without", True)]
+        assert listed(attachment__isnull="false") == [("with", False)]
+        assert listed(picture__isnull="true") == [("cleared", True), ("with", False), ("without", True)]
+        assert listed(picture__isnull="false") == []
+    assert with_file["attachment"] and without["attachment"] is None

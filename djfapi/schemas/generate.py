@@ -29,7 +29,7 @@ def field_info(field: models.Field[Any, Any], *, optional: bool) -> FieldInfo:
     """Default, constraints and documentation of ``field``."""
     constraints: dict[str, Any] = {}
     if isinstance(field, models.FileField):  # reads as a URL, longer than the name it stores
-        return Field(None, title=str(field.verbose_name).capitalize(),  # type: ignore[no-any-return]
+        return Field(None, title=str(field.verbose_name).capitalize(),  # type: ignore[return-value]
                      description=str(field.help_text) or None)
     if getattr(field, "max_length", None) and python_type(field) is str:
         constraints["max_length"] = field.max_length

@@ -9,13 +9,16 @@ holding a list of ids. Anything else is refused when the viewset is registered.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models import ForeignObjectRel, UniqueConstraint
+from django.utils import timezone
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
@@ -127,6 +130,19 @@ def _assign_file(field: models.FileField, instance: models.Model, value: Any, lo
                               "(send null or \"\" to clear it, or the URL it reads as to keep it)."})
 
 
+def _in_utc(value: datetime.datetime, loc: list[Any], errors: list[dict[str, Any]]) -> datetime.datetime:
+    """``value`` as the column stores it (in UTC with ``USE_TZ``, an offset every database
+    takes), or an error at ``loc`` when that is outside years 1-9999."""
+    try:
+        if settings.USE_TZ and timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return value.astimezone(datetime.UTC) if timezone.is_aware(value) else value
+    except (OverflowError, ValueError):
+        errors.append({"loc": loc, "type": "datetime_range",
+                       "msg": "The moment is outside years 1-9999 once in UTC, which no database stores."})
+        return value
+
+
 @dataclass
 class OrmWriter:
     """Writes bodies onto instances; ``reference_queryset(model)`` is what ids may point at,
@@ -162,6 +178,8 @@ class OrmWriter:
             if isinstance(field, models.FileField):
                 _assign_file(field, instance, value, [*loc, name], errors)
                 continue
+            if isinstance(field, models.DateTimeField) and isinstance(value, datetime.datetime):
+                value = _in_utc(value, [*loc, name], errors)
             related = field.related_model if field.is_relation else None
             if isinstance(related, type) and value is not None and not self._visible(field, related, value):
                 errors.append({"loc": [*loc, name], "type": "reference",

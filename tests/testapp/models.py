@@ -205,3 +205,4 @@ class Document(models.Model):
     title = models.CharField(max_length=100)
     attachment = models.FileField(upload_to="documents/", blank=True)
     picture = models.ImageField(upload_to="pictures/", blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
