@@ -1,5 +1,5 @@
 # make demo: create the virtual environment if missing, install, migrate the demo's SQLite
-# database (DATABASE_URL switches it), load the demo data once, print tokens, serve on :8000.
+# database (DATABASE_URL switches it), load the demo data once, print tokens, serve on :8000 (PORT=).
 # make test: the same environment; the suite on SQLite and (when reachable) PostgreSQL.
 #   make test PYTHON=python3.12 VENV=.venv-py312 DJANGO='django>=6,<7'
 # make lint: ruff and mypy.
@@ -19,6 +19,7 @@
 #   own (needs wrk and taskset; about 7 minutes); bench/THREADS.md holds a run. Shorter:
 #   make bench-threads BENCH_ARGS='--rounds 1 --threads 8 --modes pool'
 PYTHON ?= python3
+PORT ?= 8000
 VENV ?= .venv
 DJANGO ?= django>=5.2
 PYTEST_ARGS ?=
@@ -47,8 +48,8 @@ $(STAMP): pyproject.toml
 demo: install
 	cd example && ../$(VENV)/bin/python manage.py migrate --noinput
 	cd example && ../$(VENV)/bin/python manage.py demo_data
-	@echo "Serving on http://127.0.0.1:8000 (API under /api, docs at /docs, admin at /admin)"
-	cd example && ../$(VENV)/bin/python -m uvicorn demo.asgi:app --host 127.0.0.1 --port 8000
+	@echo "Serving on http://127.0.0.1:$(PORT) (API under /api, docs at /docs, admin at /admin)"
+	cd example && ../$(VENV)/bin/python -m uvicorn demo.asgi:app --host 127.0.0.1 --port $(PORT)
 
 test: install
 	$(VENV)/bin/python scripts/run_tests.py $(PYTEST_ARGS)

@@ -234,3 +234,13 @@ def test_the_files_example_uploads(readme):
         evil = client.post("/documents", json={"title": "x", "attachment": "../../etc/passwd"})
         assert evil.status_code == 422
     shutil.rmtree(Path(settings.MEDIA_ROOT) / "documents")
+
+
+def test_the_testcase_example_passes(readme, django_db_blocker):
+    import unittest
+
+    suite = unittest.defaultTestLoader.loadTestsFromTestCase(readme["CompanyListTests"])
+    with django_db_blocker.unblock():
+        result = unittest.TestResult()
+        suite.run(result)
+    assert (result.testsRun, result.errors, result.failures) == (1, [], [])

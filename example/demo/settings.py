@@ -66,7 +66,11 @@ def database(url: str) -> dict:
         if conn_max_age and pool_size:
             raise ValueError("Set CONN_MAX_AGE or DATABASE_POOL, not both: a pool's connections are kept "
                              "by the pool, not by the threads.")
-        options: dict = {"connect_timeout": 5, "options": "-c statement_timeout=15000"}
+        # A lost network drops the connection in about 10 s (libpq's TCP keepalives and
+        # tcp_user_timeout); a frozen server is caught by none of these (see the README).
+        options: dict = {"connect_timeout": 5, "options": "-c statement_timeout=15000",
+                         "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3,
+                         "tcp_user_timeout": 10000}
         if pool_size:
             # timeout: a request waits that long for a connection, then is answered 503; with
             # CONN_HEALTH_CHECKS Django has the pool test a connection before handing it out.
