@@ -236,6 +236,8 @@ class Router(APIRouter):
                     f"{viewset.__name__}.schemas has {action}= but no get=; the {action} "
                     "response is answered with the get schema, so set Schemas(get=...)."
                 )
+        if viewset.schemas.create is not None and callable(getattr(viewset, "create", None)):
+            check_tenant_is_set(registration)
 
 
 def api_root_endpoint(router: Router) -> Callable[[Request], dict[str, str]]:
@@ -306,3 +308,23 @@ def _nested(prefix: str, viewset: type[GenericViewSet], parent: Registration,
     return Registration(prefix, viewset, basename or f"{parent.basename}-{prefix}", parent,
                         viewset.find_parent_lookup_field(parent.viewset.get_model()),
                         security=security or parent.security, scopes=scopes, scopes_from=scopes_from)
+
+
+def check_tenant_is_set(registration: Registration) -> None:
+    """ImproperlyConfigured for a create that would leave the tenant field blank: no body sets
+    it, tenancy sets it only with ``security``, and no hook of the viewset's own does."""
+    viewset = registration.viewset
+    model = viewset.get_model()
+    field = next((f for f in model._meta.concrete_fields
+                  if viewset.tenant_field in (f.name, f.attname)), None)
+    if registration.tenancy_applies or field is None or field.blank or field.null or field.has_default():
+        return
+    if any(not (getattr(viewset, hook).__module__ or "").startswith("djfapi.") for hook in _CREATE_HOOKS):
+        return
+    raise ImproperlyConfigured(
+        f"{viewset.__name__} creates {model.__name__} rows without {field.name}: no body sets the "
+        f"tenant field, and tenancy sets it only with `security`. Set it in perform_create(), "
+        f"give the viewset a security, or set tenant_field = None and write it from the body.")
+
+
+_CREATE_HOOKS = ("perform_create", "build_instance", "create", "set_tenant", "set_server_owned_fields")

@@ -338,3 +338,24 @@ def test_a_405_names_every_method_the_path_serves(client, method, path, allowed)
     assert response.headers["allow"] == allowed
     if method != "HEAD":
         assert response.json() == {"detail": "Method Not Allowed"}
+
+
+def test_a_create_nothing_gives_a_tenant_fails_at_registration():
+    class Unsecured(ModelViewSet):  # no security: tenancy sets no tenant, and a body cannot
+        model = models.Company
+        schemas = Schemas(get=api.CompanyOut, create=api.CompanyIn)
+
+    with pytest.raises(ImproperlyConfigured,
+                       match=r"Unsecured creates Company rows without tenant_id.*perform_create"):
+        Router().register("companies", Unsecured)
+
+    class Stamping(Unsecured):
+        def perform_create(self, instance):
+            instance.tenant_id = "demo"
+            super().perform_create(instance)
+
+    class Shared(Unsecured):
+        tenant_field = None
+
+    for viewset in (Stamping, Shared):
+        Router().register("companies", viewset)
