@@ -82,19 +82,30 @@ def walk(model: type[models.Model], path: str) -> list[AnyField]:
 def field_path(model: type[models.Model], name: str, depth: int = 3) -> str | None:
     """``name`` when ``model`` has that concrete field, else the shortest path through at most
     ``depth`` ForeignKeys (or one-to-one fields) to a model that has it
-    (``company__tenant_id``), else None. Of two paths of one length, the first field wins."""
+    (``company__tenant_id``), else None. A path whose ForeignKeys are all required wins over
+    one through a nullable ForeignKey (a row's owner, not a reference it may lose), however
+    long; of two paths alike, the first field wins."""
     if concrete_field(model, name) is not None:
         return name
-    paths: list[tuple[str, type[models.Model]]] = [("", model)]
+    paths: list[tuple[str, type[models.Model], bool]] = [("", model, True)]
+    seen = {(model, True)}  # a model reached again (as required or not) is reached the long way
+    fallback = None
     for _ in range(depth):
-        paths = [(f"{prefix}{field.name}__", field.related_model)
-                 for prefix, current in paths for field in current._meta.concrete_fields
+        found = [(f"{prefix}{field.name}__", field.related_model, required and not field.null)
+                 for prefix, current, required in paths for field in current._meta.concrete_fields
                  if (field.many_to_one or (field.one_to_one and field.concrete))
                  and isinstance(field.related_model, type)]
-        for prefix, current in paths:
+        paths = []
+        for path in found:
+            if (path[1], path[2]) not in seen:
+                seen.add((path[1], path[2]))
+                paths.append(path)
+        for prefix, current, required in paths:
             if concrete_field(current, name) is not None:
-                return f"{prefix}{name}"
-    return None
+                if required:
+                    return f"{prefix}{name}"
+                fallback = fallback or f"{prefix}{name}"
+    return fallback
 
 
 # The Python type of a value of each field class, a subclass before its base class.

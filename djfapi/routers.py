@@ -29,6 +29,7 @@ from djfapi.openapi import description, error_responses, form_openapi, route_for
 from djfapi.permissions.users import loader_of
 from djfapi.routes import MODEL_ROUTES, Ancestor, BoundRoute, ModelRoute, Registration, build_routes
 from djfapi.schemas import check_write_schema
+from djfapi.tenancy import TENANT_DEPTH, farther_tenant_path
 from djfapi.throttling import check_throttle_classes
 from djfapi.viewset_route import ViewSetRoute
 from djfapi.viewsets.actions import extra_actions
@@ -205,6 +206,7 @@ class Router(APIRouter):
                 f"{kwargs[-1]!r} twice; set {viewset.__name__}.lookup_url_kwarg to another name."
             )
         viewset.get_lookup_model_field()
+        check_tenant_is_found(registration)
         viewset.declared_filterset(), viewset.declared_search(), viewset.declared_ordering()  # names checked
         for path in (*viewset.aggregate_fields, *viewset.aggregate_group_by):
             resolve_field(model, path)
@@ -308,6 +310,18 @@ def _nested(prefix: str, viewset: type[GenericViewSet], parent: Registration,
     return Registration(prefix, viewset, basename or f"{parent.basename}-{prefix}", parent,
                         viewset.find_parent_lookup_field(parent.viewset.get_model()),
                         security=security or parent.security, scopes=scopes, scopes_from=scopes_from)
+
+
+def check_tenant_is_found(registration: Registration) -> None:
+    """ImproperlyConfigured for a secured viewset whose model keeps its tenant farther than
+    tenancy looks: its rows would be every tenant's."""
+    viewset = registration.viewset
+    path = farther_tenant_path(viewset.get_model(), viewset.tenant_field)
+    if registration.security is not None and path is not None:
+        raise ImproperlyConfigured(
+            f"{viewset.__name__}: {viewset.get_model().__name__} reaches {viewset.tenant_field} only "
+            f"through more than {TENANT_DEPTH} ForeignKeys, where tenancy does not look; name the "
+            f"path: tenant_field = {path!r} (or tenant_field = None if every tenant shares its rows).")
 
 
 def check_tenant_is_set(registration: Registration) -> None:

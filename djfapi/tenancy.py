@@ -23,12 +23,13 @@ from django.db.models import QuerySet
 
 from djfapi.meta import concrete_field, field_path
 
-__all__ = ["Caller", "limit_to_tenant", "reference_queryset", "stamp_tenant", "tenant_lookup",
-           "tenant_path"]
+__all__ = ["Caller", "farther_tenant_path", "limit_to_tenant", "reference_queryset", "stamp_tenant",
+           "tenant_lookup", "tenant_path"]
 
 # How many ForeignKeys a model may be from the one that keeps its tenant (a team's
-# department__company__tenant_id); farther, tenancy does not apply to it.
-TENANT_DEPTH = 3
+# department__company__tenant_id) for tenancy to find it; a viewset of a model farther away
+# names the path in tenant_field (register() says so).
+TENANT_DEPTH = 6
 
 
 class Caller(Protocol):
@@ -54,6 +55,16 @@ def tenant_path(model: type[models.Model], tenant_field: str | None) -> str | No
     if "__" in tenant_field:
         return tenant_field
     return tenant_lookup(model, tenant_field)
+
+
+def farther_tenant_path(model: type[models.Model], tenant_field: str | None) -> str | None:
+    """The path through required ForeignKeys to ``tenant_field`` of a ``model`` more than
+    TENANT_DEPTH ForeignKeys away from it (where tenancy does not look: it finds none, or one
+    through a nullable ForeignKey), else None."""
+    if tenant_field is None or "__" in tenant_field:
+        return None
+    farther = field_path(model, tenant_field, 4 * TENANT_DEPTH)
+    return farther if farther != tenant_lookup(model, tenant_field) else None
 
 
 def limit_to_tenant(queryset: QuerySet[Any], path: str | None, caller: Caller | None) -> QuerySet[Any]:

@@ -18,16 +18,20 @@ may send up to twice the rate across a window boundary.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, ClassVar, Final, Protocol
 
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
+from fastapi import HTTPException
 from starlette.requests import Request
 
 from djfapi.conf import api_setting
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.permissions.access import Access
+
+logger = logging.getLogger("djfapi")
 
 __all__ = [
     "AnonRateThrottle",
@@ -135,13 +139,19 @@ class SimpleRateThrottle(BaseThrottle):
         return count <= allowed
 
     def _counted(self, key: str, duration: int) -> int:
-        """The window's count after this request, created at 0 if new (atomic on Redis)."""
-        for _ in range(3):  # the counter may expire between add() and incr()
-            self.cache.add(key, 0, timeout=duration + 1)
-            try:
-                return int(self.cache.incr(key))
-            except ValueError:
-                continue
+        """The window's count after this request, created at 0 if new (atomic on Redis); a 503
+        with ``Retry-After`` while the cache cannot count (Redis down or not answering)."""
+        try:
+            for _ in range(3):  # the counter may expire between add() and incr()
+                self.cache.add(key, 0, timeout=duration + 1)
+                try:
+                    return int(self.cache.incr(key))
+                except ValueError:
+                    continue
+        except Exception as exc:  # the cache backend's own errors: redis.ConnectionError, ...
+            logger.warning("throttle cache unavailable, answered with 503: %r", exc)
+            raise HTTPException(503, detail="The request counts are unavailable; try again shortly.",
+                                headers={"Retry-After": "5"}) from exc
         raise RuntimeError(f"throttle counter {key!r} kept expiring")
 
     def wait(self) -> float | None:

@@ -212,3 +212,15 @@ def test_the_limit_holds_across_worker_processes_sharing_redis(tmp_path):
         _delete_prefixed(prefix)
     assert [answer.status_code for answer in answers] == [200] * 5 + [429, 429]  # 5/hour in all
     assert len({answer.json()[0] for answer in answers[:2]}) == 2  # two processes answered
+
+
+def test_a_cache_that_cannot_count_is_a_503_with_retry_after(settings):
+    # Redis down: a port nothing listens on (a real RedisCache, its real connection error).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}
+    settings.DJFAPI = {"DEFAULT_THROTTLE_RATES": RATES}
+    client = client_for(AnonPing)
+    response = client.get("/anonping")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json() == {"detail": "The request counts are unavailable; try again shortly."}

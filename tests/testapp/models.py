@@ -206,3 +206,33 @@ class Document(models.Model):
     attachment = models.FileField(upload_to="documents/", blank=True)
     picture = models.ImageField(upload_to="pictures/", blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
+
+
+class Member(models.Model):
+    """Three ForeignKeys from the tenant: team -> department -> company."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members")
+    name = models.CharField(max_length=100)
+
+
+class Badge(models.Model):
+    """Four ForeignKeys from the tenant through its member, one through a nullable sponsor:
+    its tenant is its member's, and losing the sponsor loses nothing."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="badges")
+    sponsor = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    label = models.CharField(max_length=100)
+
+
+class BadgeStamp(models.Model):
+    badge = models.ForeignKey(Badge, on_delete=models.CASCADE)
+
+
+class BadgeMark(models.Model):
+    stamp = models.ForeignKey(BadgeStamp, on_delete=models.CASCADE)
+
+
+class BadgeTick(models.Model):
+    """Seven ForeignKeys from the tenant: farther than tenancy looks."""
+
+    mark = models.ForeignKey(BadgeMark, on_delete=models.CASCADE)
