@@ -20,7 +20,7 @@ import anyio.to_thread
 from fastapi import Body, Depends, HTTPException, Path, Query, Request, Response, Security
 from fastapi.dependencies.utils import get_dependant
 from fastapi.security import SecurityScopes
-from pydantic import PlainValidator
+from pydantic import AfterValidator, PlainValidator
 
 from djfapi.call import Call
 from djfapi.conditional import Conditions, etag
@@ -61,9 +61,18 @@ def path_parameters(registration: Registration, *, detail: bool) -> list[inspect
         noun = link.prefix if is_model_less(link.viewset) else link.viewset.get_model()._meta.verbose_name
         max_length = getattr(model_field, "max_length", None) if path_value_type(model_field) is str else None
         path = Path(description=f"{noun} {link.viewset.lookup_field}", max_length=max_length)
+        kind = path_value_type(model_field)
+        checked = Annotated[kind, AfterValidator(_storable)] if kind is str else kind
         parameters.append(inspect.Parameter(link.viewset.get_lookup_url_kwarg(), KEYWORD,
-                                            annotation=Annotated[path_value_type(model_field), path]))
+                                            annotation=Annotated[checked, path]))
     return parameters
+
+
+def _storable(value: str) -> str:
+    """A text path value no database refuses to compare (PostgreSQL has no NUL in text)."""
+    if "\x00" in value:
+        raise ValueError("a path value cannot hold a NUL character")
+    return value
 
 
 def body_parameter(schema: Any) -> inspect.Parameter:

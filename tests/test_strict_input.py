@@ -249,3 +249,15 @@ def test_a_body_moment_with_any_offset_is_stored_as_the_same_instant():
         assert created.json() == api.get(f"/documents/{created.json()['id']}").json()
     stored = models.Document.objects.get().due_at
     assert stored == datetime.datetime(2025, 12, 31, 14, 0, tzinfo=datetime.UTC)
+
+
+def test_a_nul_in_a_text_path_value_is_a_422_at_the_path():
+    from tests.testapp.api import create_app
+
+    models.Country.objects.create(code="ES", name="Spain")
+    with TestClient(create_app()) as client:
+        assert client.get("/api/countries/ES").status_code == 200
+        response = client.get("/api/countries/E%00")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "country_id"]
+    assert "NUL" in response.json()["detail"][0]["msg"]
