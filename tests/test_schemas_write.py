@@ -281,3 +281,39 @@ def test_auto_now_and_primary_key_are_never_taken_from_a_body(client):
     assert put.status_code == 200
     department.refresh_from_db()
     assert department.company_id == company.id
+
+
+def test_a_nested_list_may_replace_a_row_with_a_new_one_holding_its_unique_value():
+    """The rows left out are deleted before the new ones are saved, so a new costcenter may
+    take the code of one it replaces (UniqueConstraint company + code); it was a 409."""
+
+    class CostcenterIn(BaseModel):
+        id: int | None = None
+        code: str
+
+    class WithCostcenters(BaseModel):
+        name: str
+        costcenters: list[CostcenterIn]
+
+    class Out(BaseModel):
+        id: int
+        costcenters: list[CostcenterIn]
+
+    class Companies(ModelViewSet):
+        model = models.Company
+        schemas = Schemas(get=Out, update=WithCostcenters)
+        tenant_field = None
+
+    router = Router()
+    router.register("companies", Companies)
+    app = FastAPI()
+    app.include_router(router)
+    company = CompanyFactory()
+    old = CostcenterFactory(company=company, code="CC1")
+    with TestClient(app) as client:
+        response = client.put(f"/companies/{company.pk}", json={"name": company.name,
+                                                                 "costcenters": [{"code": "CC1"}]})
+    assert response.status_code == 200, response.text
+    [new] = models.Costcenter.objects.filter(company=company)
+    assert new.code == "CC1" and new.pk != old.pk
+    assert response.json()["costcenters"] == [{"id": new.pk, "code": "CC1"}]

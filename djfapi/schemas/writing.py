@@ -213,31 +213,23 @@ class OrmWriter:
 
     def _sync(self, instance: models.Model, relation: ForeignObjectRel, items: list[BaseModel],
               loc: Loc, *, partial: bool = False) -> None:
-        """Update items sent with an id (in a PATCH, only the fields each sends), create those
-        without, delete those left out."""
+        """Delete the items left out (first: a new item may take the unique value of one left
+        out), then update items sent with an id (in a PATCH, only the fields each sends) and
+        create those without."""
         lock(instance)  # taken before the list is read: a concurrent sync of it waits, then reads it anew
         rows = (self.rows_for and self.rows_for(instance, relation)) or PlainRows(self, instance, relation)
         child_model = relation.related_model
-        pk_name = child_model._meta.pk.name
         existing = rows.existing()
-        kept = set()
-        for index, item in enumerate(items):
-            pk = getattr(item, pk_name, None) if pk_name in type(item).model_fields else None
-            if pk is not None and pk not in existing:
-                raise InvalidInput.at((*loc, index, pk_name), f"No {child_model._meta.verbose_name} "
-                                      f"with id {pk} here.", "reference")
-            if pk is not None and pk in kept:
-                raise InvalidInput.at((*loc, index, pk_name), f"{child_model._meta.verbose_name} {pk} is "
-                                      "in this list twice.", "duplicate")
+        pks = _item_pks(items, existing, child_model, loc)
+        for pk, child in existing.items():
+            if pk not in pks:
+                rows.delete(child, loc)
+        for index, (item, pk) in enumerate(zip(items, pks, strict=True)):
             child = existing[pk] if pk is not None else child_model()
-            kept.add(pk)
             self.assign(item, child, partial=partial and pk is not None, exclude=rows.server_owned(child),
                         loc=(*loc, index))
             setattr(child, relation.field.name, instance)
             rows.save(child, item, (*loc, index))
-        for pk, child in existing.items():
-            if pk not in kept:
-                rows.delete(child, loc)
 
     def _set_ids(self, instance: models.Model, field: models.ManyToManyField[Any, Any], ids: list[Any],
                  loc: Loc) -> None:
@@ -270,6 +262,24 @@ class OrmWriter:
                 unique = isinstance(constraint, UniqueConstraint)
                 raise InvalidInput(_errors(instance, exc, loc, "unique" if unique else None, hidden),
                                    status_code=409 if unique else 422) from exc
+
+
+def _item_pks(items: list[BaseModel], existing: dict[Any, models.Model], child_model: type[models.Model],
+              loc: Loc) -> list[Any]:
+    """The pk each item of a nested list names (None: a new row); a 422 for one that is not in
+    the list, or named twice."""
+    pk_name = child_model._meta.pk.name
+    pks: list[Any] = []
+    for index, item in enumerate(items):
+        pk = getattr(item, pk_name, None) if pk_name in type(item).model_fields else None
+        if pk is not None and pk not in existing:
+            raise InvalidInput.at((*loc, index, pk_name), f"No {child_model._meta.verbose_name} "
+                                  f"with id {pk} here.", "reference")
+        if pk is not None and pk in pks:
+            raise InvalidInput.at((*loc, index, pk_name), f"{child_model._meta.verbose_name} {pk} is "
+                                  "in this list twice.", "duplicate")
+        pks.append(pk)
+    return pks
 
 
 @dataclass
