@@ -30,7 +30,7 @@ from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BeforeValidator
 
-from djfapi.exceptions import InvalidInput
+from djfapi.exceptions import ImproperlyConfigured, InvalidInput
 from djfapi.lookups import COMPARABLE, condition, lookups_for, split_commas
 from djfapi.meta import python_type, walk
 
@@ -153,6 +153,10 @@ class Search:
     def __init__(self, model: type[models.Model], fields: Sequence[str]) -> None:
         for path in fields:
             resolve_field(model, path)
+            if walk(model, path)[-1].is_relation:  # Django has no icontains on a relation
+                raise ImproperlyConfigured(
+                    f"search_fields of {model.__name__}: {path!r} is a relation, which text cannot "
+                    f"match; search a field of it instead, e.g. {path.removesuffix('_id')}__name.")
         self.model = model
         self.fields = list(fields)
         self.many = {path: _spans_many(model, path) for path in fields}  # crosses a to-many relation

@@ -359,3 +359,17 @@ def test_a_create_nothing_gives_a_tenant_fails_at_registration():
 
     for viewset in (Stamping, Shared):
         Router().register("companies", viewset)
+
+
+@pytest.mark.parametrize(("model", "path"), [
+    (models.Department, "company"), (models.Department, "company_id"),
+    (models.Company, "departments"), (models.Company, "tags")])
+def test_a_relation_in_search_fields_fails_at_registration(model, path):
+    class Searching(ReadOnlyModelViewSet):
+        schemas = Schemas(get=api.CompanyOut)
+        tenant_field = None
+        search_fields = ["id", path]
+
+    Searching.model = model
+    with pytest.raises(ImproperlyConfigured, match=rf"{path!r} is a relation.*e\.g\. "):
+        Router().register("rows", Searching)
