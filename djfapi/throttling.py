@@ -170,13 +170,17 @@ class AnonRateThrottle(SimpleRateThrottle):
 
 
 class UserRateThrottle(SimpleRateThrottle):
-    """Each caller by the token's subject (``sub``), else by client address (rate ``user``)."""
+    """Each caller by the token's subject (``sub``) within its tenant (two tenants' callers with
+    one ``sub`` are two callers), else by client address (rate ``user``)."""
 
     scope = "user"
 
     def get_cache_key(self, request: Request | None, view: ThrottledView) -> str | None:
-        user = view.access.user_id if view.access is not None else None
-        ident = f"user:{user}" if user is not None else self.get_ident(request)
+        access = view.access
+        user = access.user_id if access is not None else None
+        tenant = access.tenant_id if access is not None else None
+        ident = self.get_ident(request) if user is None else (
+            f"user:{user}" if tenant is None else f"user:{len(str(tenant))}:{tenant}:{user}")
         return self.cache_format.format(scope=self.get_scope(view), ident=ident)
 
 

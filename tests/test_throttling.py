@@ -121,6 +121,14 @@ def test_users_are_counted_by_token_subject(cache):
     assert client.get("/userping", headers=bob).status_code == 200
 
 
+def test_one_subject_in_two_tenants_is_two_callers(cache):
+    client = client_for(UserPing)
+    victim = {"Authorization": f"Bearer {make_token(user='victim', tenant='a')}"}
+    namesake = {"Authorization": f"Bearer {make_token(user='victim', tenant='b')}"}
+    assert [client.get("/userping", headers=namesake).status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert client.get("/userping", headers=victim).status_code == 200
+
+
 def test_a_scoped_rate_and_an_action_left_out_by_get_throttles(cache):
     client = client_for(ScopedPing)
     assert [client.get("/scopedping").status_code for _ in range(2)] == [200, 429]
