@@ -85,6 +85,8 @@ def _validation_detail(exc: django_exceptions.ValidationError) -> list[dict[str,
     return [{"loc": ["body"], "msg": message, "type": "validation_error"} for message in exc.messages]
 
 
+_ROLLED_BACK = {"40001", "40P01"}  # serialization_failure, deadlock_detected (PostgreSQL's SQLSTATEs)
+
 _SUSPICIOUS = {"SuspiciousFileOperation": (
     "A file name in the request cannot be stored: it is not a name, or it points outside the "
     "upload directory (SuspiciousFileOperation).")}
@@ -108,6 +110,11 @@ def to_http_exception(exc: Exception) -> HTTPException | None:
         return HTTPException(400, detail=detail)
     if isinstance(exc, django_exceptions.ValidationError):
         return HTTPException(422, detail=_validation_detail(exc))
+    if isinstance(exc, OperationalError) and getattr(exc.__cause__, "sqlstate", None) in _ROLLED_BACK:
+        # A deadlock or serialization failure: the database rolled this request back for another.
+        logger.info("transaction conflict answered with 409: %s", exc)
+        return HTTPException(409, detail="The request conflicted with a concurrent one and was rolled "
+                                         "back; send it again.", headers={"Retry-After": "1"})
     if isinstance(exc, (OperationalError, InterfaceError)):
         # The database is down, restarting, out of connections or timed out: the client may
         # try again; what the driver said is logged, not sent.

@@ -17,16 +17,16 @@ from tests.testapp.factories import BookFactory, CompanyFactory, DepartmentFacto
 PAIRS = 40
 
 
-def race(app, pair, headers=None):
+def race(app, pair, headers=None, count=PAIRS):
     """The responses of ``pair(index)`` (requests as (method, path, json)) sent at once, for
-    each of PAIRS indexes in turn."""
+    each of ``count`` indexes in turn."""
     async def run():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=30,
                                      headers=headers) as client:
             return [await asyncio.gather(*(client.request(method, path, json=body)
                                            for method, path, body in pair(index)))
-                    for index in range(PAIRS)]
+                    for index in range(count)]
 
     return asyncio.run(run())
 
@@ -130,3 +130,58 @@ def test_two_puts_adding_rows_to_one_nested_list_do_not_merge(library_app, start
         texts = sorted(models.Review.objects.filter(book=book).values_list("text", flat=True))
         before = [] if start_empty else ["A"]
         assert texts in ([*before, "X"], [*before, "Y"]), texts
+
+
+def test_a_nested_list_sync_racing_a_delete_of_its_row_takes_turns(monkeypatch):
+    """The sync locks the company, then its departments; the delete locks the company before
+    Django's cascade deletes the departments, so the two wait for each other instead of
+    deadlocking (which PostgreSQL broke with an error answered as 503). The sync is slowed
+    between its two locks, where the cascade used to get in."""
+    import time
+
+    from fastapi import FastAPI
+
+    from djfapi.schemas import writing
+
+    def slow_loaded_rows(queryset, _loaded_rows=writing.loaded_rows):
+        time.sleep(0.05)
+        return _loaded_rows(queryset)
+
+    monkeypatch.setattr(writing, "loaded_rows", slow_loaded_rows)
+    from pydantic import BaseModel
+
+    from djfapi import ModelViewSet, Router, Schemas
+
+    class DepartmentIn(BaseModel):
+        id: int | None = None
+        name: str
+
+    class CompanyIn(BaseModel):
+        departments: list[DepartmentIn]
+
+    class CompanyOut(BaseModel):
+        id: int
+
+    class Companies(ModelViewSet):
+        model = models.Company
+        schemas = Schemas(get=CompanyOut, update=CompanyIn)
+        tenant_field = None
+
+    router = Router()
+    router.register("companies", Companies)
+    app = FastAPI()
+    app.include_router(router)
+    companies = [CompanyFactory(name=f"Company {i}") for i in range(10)]
+    departments = {company.id: [DepartmentFactory(company=company).id for _ in range(2)]
+                   for company in companies}
+
+    def pair(i):
+        company = companies[i].id
+        body = {"departments": [{"id": pk, "name": f"renamed {pk}"} for pk in departments[company]]}
+        return [("PATCH", f"/companies/{company}", body), ("DELETE", f"/companies/{company}", None)]
+
+    statuses = [[response.status_code for response in responses] for responses in race(app, pair, count=10)]
+    assert [deleted for _, deleted in statuses] == [204] * 10
+    assert {patched for patched, _ in statuses} <= {200, 404}, statuses
+    assert not models.Company.objects.filter(pk__in=[company.id for company in companies]).exists()
+    assert not models.Department.objects.filter(company__in=companies).exists()

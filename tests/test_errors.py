@@ -29,6 +29,18 @@ RAISED = {
 }
 
 
+def _deadlock():
+    import psycopg
+    from django.db import OperationalError
+
+    error = OperationalError("deadlock detected")
+    error.__cause__ = psycopg.errors.DeadlockDetected("deadlock detected")  # as Django wraps it
+    return error
+
+
+RAISED["deadlock"] = _deadlock()
+
+
 @pytest.fixture
 def installed_client():
     app = FastAPI()
@@ -58,6 +70,7 @@ def installed_client():
         ]),
         ("conflict", 409, "The change conflicts with data already stored."),
         ("suspicious", 400, "The request was refused as suspicious (SuspiciousOperation)."),
+        ("deadlock", 409, "The request conflicted with a concurrent one and was rolled back; send it again."),
         ("input", 422, [{"loc": ["query", "near"], "msg": "Give a place.", "type": "missing"}]),
         ("input-by-its-old-name", 409, [{"loc": ["body", "code"], "msg": "Taken.", "type": "unique"}]),
         ("crash", 500, "Internal server error."),

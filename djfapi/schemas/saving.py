@@ -16,6 +16,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import DatabaseError, models, transaction
 from django.http import Http404
 
@@ -66,10 +67,13 @@ def fits_a_column(value: Any) -> bool:
 
 
 def lock(instance: models.Model) -> None:
-    """Inside a transaction, lock ``instance``'s row until it ends (SELECT ... FOR UPDATE)."""
-    queryset = type(instance)._base_manager.filter(pk=instance.pk)
-    if transaction.get_connection(queryset.db).in_atomic_block:
-        list(queryset.select_for_update().values_list("pk", flat=True))
+    """Inside a transaction, lock ``instance``'s row until it ends (SELECT ... FOR UPDATE);
+    ``DoesNotExist`` (a 404) when another request deleted it meanwhile."""
+    model = type(instance)
+    queryset = model._base_manager.filter(pk=instance.pk)
+    in_transaction = transaction.get_connection(queryset.db).in_atomic_block
+    if in_transaction and not list(queryset.select_for_update().values_list("pk", flat=True)):
+        raise ObjectDoesNotExist(f"{str(model._meta.verbose_name).capitalize()} {instance.pk} was deleted.")
 
 
 def loaded_rows(queryset: models.QuerySet[Any]) -> dict[Any, models.Model]:

@@ -9,7 +9,7 @@ from django.db.models import Avg, Count, DecimalField, Max, Min, Sum
 from pydantic import BaseModel
 
 from djfapi.filters import check_aggregate, resolve_field
-from djfapi.schemas.saving import remember_loaded, save_changes
+from djfapi.schemas.saving import lock, remember_loaded, save_changes
 
 if TYPE_CHECKING:  # mixins are combined with GenericViewSet, which holds the hooks they call
     from djfapi.viewsets.generic import GenericViewSet as _Base
@@ -97,6 +97,9 @@ class DestroyModelMixin(_Base):
 
     def perform_destroy(self, instance: Any) -> None:
         if self.delete_status is None:
+            # The row first, then what cascades: a write holding it (a nested list's sync)
+            # finishes before its children are collected, instead of deadlocking with it.
+            lock(instance)
             instance.delete()
             return
         remember_loaded(instance)
