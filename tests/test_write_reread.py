@@ -169,3 +169,38 @@ def test_a_create_answers_what_get_queryset_annotates():
         assert created.json()["department_total"] == 1
         got = client.get(f"/companies/{created.json()['id']}")
     assert (created.content, created.headers["etag"]) == (got.content, got.headers["etag"])
+
+
+class DepartmentIn(BaseModel):
+    id: int | None = None
+    name: str
+
+
+class CompanyWithDepartments(CompanyIn):
+    departments: list[DepartmentIn] = []
+
+
+class CountedNested(Counted):
+    schemas = Schemas(get=CompanyCounted, create=CompanyIn, update=CompanyWithDepartments)
+
+
+@pytest.mark.parametrize(("method", "departments", "total"), [
+    ("patch", [{"name": "only"}], 1),
+    ("put", [{"name": "a"}, {"name": "b"}, {"name": "c"}], 3),
+])
+def test_an_update_of_a_nested_list_answers_the_annotations_as_they_are_now(method, departments, total):
+    with client_of(CountedNested) as client:
+        created = client.post("/companies", json={"name": "Acme"}).json()
+        models.Department.objects.create(company_id=created["id"], name="Extra")  # two now
+        assert client.get(f"/companies/{created['id']}").json()["department_total"] == 2
+        body = {"departments": departments}
+        if method == "put":
+            body["name"] = "Acme"
+        written = client.request(method, f"/companies/{created['id']}", json=body)
+        assert written.status_code == 200, written.text
+        assert written.json()["department_total"] == total
+        got = client.get(f"/companies/{created['id']}")
+        assert (written.content, written.headers["etag"]) == (got.content, got.headers["etag"])
+        again = client.patch(f"/companies/{created['id']}", json={"name": "Acme 2"},
+                             headers={"If-Match": written.headers["etag"]})
+        assert again.status_code == 200, again.text

@@ -248,16 +248,16 @@ class GenericViewSet(RequestLifecycle, DeclaredViewSet):
         self.read_annotations(instance)
 
     def read_annotations(self, instance: models.Model) -> None:
-        """Set on a new ``instance`` what ``get_queryset()`` annotates and the response schema
-        names (``department_total``): a created row did not come from that queryset."""
+        """Set on ``instance`` what ``get_queryset()`` annotates and the response schema names
+        (``department_total``), as the row is now: a created row did not come from that
+        queryset, and an updated one's values (a count of the nested rows it wrote) changed."""
         schema = self.get_response_schema()
         is_model = isinstance(schema, type) and issubclass(schema, BaseModel)
-        fields = schema.model_fields.items() if is_model else ()
-        missing = [name for name in (orm_name(*field) for field in fields) if not hasattr(instance, name)]
-        if not missing:
+        names = [orm_name(*field) for field in schema.model_fields.items()] if is_model else []
+        if not names:
             return
         queryset = self.get_queryset().select_related(None).prefetch_related(None)
-        found = [name for name in missing if name in queryset.query.annotation_select]
+        found = [name for name in names if name in queryset.query.annotation_select]
         row = queryset.filter(pk=instance.pk).values(*found).first() if found else None
         for name in found if row is not None else ():
             setattr(instance, name, row[name])  # type: ignore[index]
