@@ -21,6 +21,8 @@ too: the body is validated against it, and keys it does not declare would be dro
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -241,17 +243,12 @@ class CursorPagination(BasePagination):
     ``{"items", "next", "previous"}`` with opaque, signed cursors, and no COUNT query.
 
     Pages follow the list's ordering, which always ends with the primary key. A cursor holds
-    the values of the ordering's fields where its page ended, typed, so they come back exactly
-    (a datetime's microseconds and offset, a Decimal's digits, a 64-bit int, a UUID, NULL).
-    A client walking forwards through ``next``, or back through ``previous`` to the first page
-    (whose ``previous`` is null), sees every row that exists for the whole walk exactly once,
-    while other rows are inserted and deleted; ``previous`` of a page is exactly the page before.
-
-    NULL sorts as if it were larger than any value, on every database: last when a field is
-    ascending, first when it is descending (PostgreSQL's default; SQLite is told NULLS
-    LAST/FIRST). A field that ends at a relation pages by its column (``company`` by
-    ``company_id``). A cursor is refused with a 422 when it was altered, or made for another
-    list or another ordering.
+    the ordering's values where its page ended, typed, so they come back exactly. A client
+    walking forwards through ``next``, or back through ``previous`` to the first page, sees
+    every row that exists for the whole walk exactly once, while rows come and go.
+    NULL sorts as if larger than any value, on every database (SQLite is told NULLS
+    LAST/FIRST); a field ending at a relation pages by its column (``company_id``). A cursor
+    is a 422 when altered, or made for another list (path, filters, search) or ordering.
     """
 
     page_size: int | None = None  # None: DJFAPI["PAGE_SIZE"], else 50
@@ -267,11 +264,12 @@ class CursorPagination(BasePagination):
     @classmethod
     def dependency(cls) -> Callable[..., Awaitable[BasePagination]]:
         async def pagination(
+            request: Request,
             cursor: str | None = Query(None, description="`next` or `previous` of another page."),
             page_size: int = Query(page_size_of(cls.page_size), ge=1, description=(
                 f"Page size; larger values are capped at {cls.max_page_size}.")),
         ) -> BasePagination:
-            return cls(cls.decode(cursor) if cursor else None, page_size)
+            return cls(cls.decode(cursor) if cursor else None, page_size).bound(request)
 
         return pagination
 
@@ -294,7 +292,7 @@ class CursorPagination(BasePagination):
 
     def paginate_queryset(self, queryset: QuerySet[Any]) -> Sequence[Any]:
         keys = ordering_keys(queryset)
-        ordering = [queryset.model._meta.label, *([key.path, key.descending] for key in keys)]
+        ordering = [queryset.model._meta.label, *([key.path, key.descending] for key in keys), self.list_of()]
         if self.position is not None and self.position.ordering != ordering:
             raise HTTPException(422, detail=[{"loc": ["query", "cursor"], "type": "cursor", "msg": (
                 "The cursor belongs to another list, or to this list in another order: ask for "
@@ -312,6 +310,15 @@ class CursorPagination(BasePagination):
             rows.reverse()
         self.next, self.previous = self.links(rows, more, keys, ordering)
         return rows
+
+    def list_of(self) -> str:
+        """A digest of the request's path and query but the cursor and page size; "" without."""
+        if self.request is None:
+            return ""
+        params = sorted((name, value) for name, value in self.request.query_params.multi_items()
+                        if name not in ("cursor", "page_size"))
+        listed = json.dumps([self.request.url.path, params]).encode()
+        return hashlib.sha256(listed).hexdigest()[:16]
 
     def links(self, rows: list[Any], more: bool, keys: list[Key], ordering: list[Any]
               ) -> tuple[str | None, str | None]:

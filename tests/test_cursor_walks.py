@@ -232,3 +232,28 @@ def test_a_cursor_of_the_old_format_or_another_list_is_422(client):
         Position([1, 1], False, False, ["testapp.Company", ["big", False], ["pk", False]]))
     response = client.get("/ordered", params={"cursor": elsewhere, "order_by": "big"})
     assert response.status_code == 422 and "another list" in response.json()["detail"][0]["msg"]
+
+
+def test_a_cursor_is_refused_by_another_list_of_the_same_model():
+    class Filtered(OrderedViewSet):
+        filter_fields = ["flag"]
+
+    router = Router()
+    router.register("ordered", Filtered)
+    router.register("also", Filtered)
+    app = FastAPI()
+    app.include_router(router)
+    for big in range(5):
+        Ordered.objects.create(big=big, flag=big % 2 == 0)
+    with Client(app) as client:
+        first = client.get("/ordered", params={"page_size": 2, "order_by": "big"}).json()
+        cursor = first["next"]
+        same = client.get("/ordered", params={"page_size": 3, "order_by": "big", "cursor": cursor})
+        assert same.status_code == 200, same.text
+        for path, params in [("/ordered", {"order_by": "big", "flag": "true"}),  # other filters
+                             ("/also", {"order_by": "big"})]:  # another list
+            response = client.get(path, params={**params, "cursor": cursor})
+            assert response.status_code == 422, (path, params)
+            assert "another list" in response.json()["detail"][0]["msg"]
+        back = client.get("/ordered", params={"order_by": "big", "cursor": same.json()["previous"]})
+        assert [row["id"] for row in back.json()["items"]] == [row["id"] for row in first["items"]]
