@@ -10,7 +10,8 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from djfapi.exceptions import ErrorBody
-from djfapi.routes import BoundRoute
+from djfapi.pagination import PageNumberPagination
+from djfapi.routes import BoundRoute, extra_pagination
 from djfapi.schemas.fields import one_or_many
 from djfapi.schemas.forms import FormShape, form_shape
 from djfapi.schemas.types import is_model
@@ -46,6 +47,8 @@ def error_responses(route: BoundRoute) -> dict[int | str, dict[str, Any]]:
         responses[401] = {"model": ErrorBody, "description": "Missing or invalid token"}
     if route.detail or registration.parent is not None:
         responses[404] = {"model": ErrorBody, "description": "Not found, or not visible to the caller"}
+    elif _numbered_pages(route):
+        responses[404] = {"model": ErrorBody, "description": "Invalid page: past the last one"}
     if registration.viewset.permission_classes or registration.security is not None:
         responses[403] = {"model": ErrorBody, "description": "Permission denied"}
     if route.writes:
@@ -63,6 +66,16 @@ def error_responses(route: BoundRoute) -> dict[int | str, dict[str, Any]]:
     if not route.writes:
         responses[304] = {"description": "Not modified: If-None-Match names the current ETag"}
     return responses
+
+
+def _numbered_pages(route: BoundRoute) -> bool:
+    """Whether ``route`` answers pages by number, whose page past the last is a 404."""
+    viewset = route.registration.viewset
+    if route.extra is not None:
+        pagination = extra_pagination(viewset, route.extra) if route.extra.paginated else None
+    else:
+        pagination = viewset.declared_pagination_class() if route.action == "list" else None
+    return isinstance(pagination, type) and issubclass(pagination, PageNumberPagination)
 
 
 # -- form bodies -----------------------------------------------------------------------------

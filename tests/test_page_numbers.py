@@ -293,3 +293,10 @@ def test_links_are_built_only_for_allowed_hosts(client, companies, settings):
     assert served.status_code == 200
     assert served.json()["next"].startswith("http://api.example.com/companies?")
     assert client.get("/offsets", params={"limit": 1}, headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_openapi_lists_the_404_of_a_page_past_the_last():
+    paths = APP.openapi()["paths"]
+    assert paths["/companies"]["get"]["responses"]["404"]["description"] == "Invalid page: past the last one"
+    assert "404" in paths["/fixed"]["get"]["responses"]
+    assert "404" not in paths["/offsets"]["get"]["responses"]  # an offset past the end is an empty page

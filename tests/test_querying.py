@@ -269,6 +269,7 @@ def values(response, numeric=False):
 
 def test_aggregates_without_grouping(client, rows):
     assert values(client.get("/costcenters/aggregate/count/id")) == [{"value": 3}]
+    assert values(client.get("/costcenters/aggregate/count/budget")) == [{"value": 3}]  # not "3.00"
     # a sum, min or max of decimals is written as the column stores them, on every database
     assert values(client.get("/costcenters/aggregate/sum/budget")) == [{"value": "601.00"}]
     assert values(client.get("/costcenters/aggregate/max/budget")) == [{"value": "250.50"}]

@@ -1,5 +1,6 @@
 """Router: registration records, the route table, nesting, paths, names and configuration errors."""
 
+import pydantic
 import pytest
 from fastapi import FastAPI
 
@@ -373,3 +374,40 @@ def test_a_relation_in_search_fields_fails_at_registration(model, path):
     Searching.model = model
     with pytest.raises(ImproperlyConfigured, match=rf"{path!r} is a relation.*e\.g\. "):
         Router().register("rows", Searching)
+
+
+def test_list_attributes_given_as_one_string():
+    from djfapi.schemas import Field
+    from djfapi.testing import Client
+
+    class CompanyShown(pydantic.BaseModel):
+        id: int
+        name: str
+        archived: bool
+        created_by: str = Field("", scopes=["audit"])  # hidden without the scope: not orderable
+
+    class Named(ReadOnlyModelViewSet):
+        model = models.Company
+        schemas = Schemas(get=CompanyShown)
+        tenant_field = None
+        ordering = "-name"           # DRF takes one name
+        ordering_fields = "__all__"  # DRF's every field: here the ones shown to everyone
+
+    for name in ("Beta", "Acme"):
+        models.Company.objects.create(tenant_id="t", name=name)
+    app = FastAPI()
+    router = Router()
+    router.register("companies", Named)
+    app.include_router(router)
+    client = Client(app)
+    assert [row["name"] for row in client.get("/companies").json()["items"]] == ["Beta", "Acme"]
+    choices = app.openapi()["components"]["schemas"]["CompanyOrdering"]["enum"]
+    assert sorted(choice.lstrip("-") for choice in choices) == sorted(["id", "id", "name", "name",
+                                                                       "archived", "archived"])
+    assert client.get("/companies", params={"order_by": "created_by"}).status_code == 422
+    assert client.get("/companies", params={"order_by": "tenant_id"}).status_code == 422
+    for attribute in ("search_fields", "filter_fields", "ordering_fields"):
+        broken = type("Broken", (Named,), {"ordering_fields": ["name"], attribute: "name"})
+        expected = rf"Broken.{attribute} = 'name' is one string.*\['name'\]"
+        with pytest.raises(ImproperlyConfigured, match=expected):
+            Router().register("broken", broken)

@@ -29,7 +29,9 @@ from djfapi.permissions.access import Scopes
 from djfapi.permissions.base import ScopeSource, as_permission
 from djfapi.permissions.jwt import JWTBearer
 from djfapi.schemas import Schemas, partial_schema
+from djfapi.schemas.fields import field_scopes, orm_name
 from djfapi.schemas.plans import values_plan
+from djfapi.schemas.types import is_model
 
 __all__ = ["DeclaredViewSet", "check_hooks"]
 
@@ -162,7 +164,8 @@ class DeclaredViewSet:
     @classmethod
     def declared_search(cls) -> Search | None:
         """Defaults to a ``Search`` over ``search_fields``; None without them."""
-        return Search(cls.get_model(), cls.search_fields) if cls.search_fields else None
+        fields = field_names(cls, "search_fields")
+        return Search(cls.get_model(), fields) if fields else None
 
     @classmethod
     def declared_ordering(cls) -> Ordering:
@@ -288,6 +291,8 @@ def _filterset(viewset: type[DeclaredViewSet]) -> FilterSet:
             return DjangoFilterSet(viewset.filterset_class)
         return viewset.filterset_class(viewset.get_model(), viewset.filter_fields)  # type: ignore[no-any-return]
     fields = viewset.filter_fields
+    if isinstance(fields, str) and fields != "__all__":
+        field_names(viewset, "filter_fields")  # refused, naming the list to give
     if viewset.delete_status is not None and fields != "__all__" and viewset.status_field not in fields:
         fields = [*fields, viewset.status_field]
     return FilterSet(viewset.get_model(), fields)
@@ -295,5 +300,32 @@ def _filterset(viewset: type[DeclaredViewSet]) -> FilterSet:
 
 @cache
 def _ordering(viewset: type[DeclaredViewSet]) -> Ordering:
-    return Ordering(viewset.get_model(), viewset.ordering_fields, viewset.ordering)
+    fields, default = field_names(viewset, "ordering_fields"), field_names(viewset, "ordering")
+    return Ordering(viewset.get_model(), fields, default)
+
+
+def field_names(viewset: type[DeclaredViewSet], attribute: str) -> list[str]:
+    """The field names a list attribute of ``viewset`` holds. As in DRF, ``ordering`` may be
+    one name and ``ordering_fields`` ``"__all__"``: the fields the get schema shows everyone
+    (not one hidden by scopes, nor the tenant). Any other string is an ImproperlyConfigured."""
+    value = getattr(viewset, attribute)
+    if not isinstance(value, str):
+        return list(value or ())
+    if attribute == "ordering":
+        return [value]
+    if value == "__all__" and attribute == "ordering_fields":
+        return public_fields(viewset)
+    raise ImproperlyConfigured(f"{viewset.__name__}.{attribute} = {value!r} is one string; give a list "
+                               f"of field names, e.g. [{value!r}].")
+
+
+def public_fields(viewset: type[DeclaredViewSet]) -> list[str]:
+    """The model's own columns the get schema shows every caller: no field with scopes, no
+    column it does not show, never the tenant field."""
+    schema = viewset.schemas.get
+    fields = schema.model_fields.items() if schema is not None and is_model(schema) else ()
+    shown = {orm_name(name, info) for name, info in fields if field_scopes(info) is None}
+    return [field.name for field in viewset.get_model()._meta.concrete_fields
+            if not field.is_relation and field.name in shown and field.name != viewset.tenant_field
+            and field.attname != viewset.tenant_field]
 

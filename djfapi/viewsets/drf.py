@@ -11,13 +11,19 @@ DRF_ATTRIBUTES = {
     "serializer_class": "schemas = Schemas(get=..., create=..., update=...)",
     "get_serializer_class": "schemas = Schemas(...) (get_schema()/get_response_schema() to vary them)",
     "get_serializer": "schemas = Schemas(...)",
+    "get_serializer_context": "get_schema_context() (pydantic validators read it as info.context)",
     "filter_backends": "filter_fields, search_fields, ordering_fields or filterset_class",
     "filterset_fields": "filter_fields = [...]",
     "versioning_class": "one Router per version, included under its own prefix (/v1, /v2)",
     "lookup_value_regex": "lookup_field: the path value is typed from that model field",
     "authentication_classes": "security = JWTBearer(...)",
-    "renderer_classes": "responses are JSON from the schemas; an @action may return any JSON",
-    "parser_classes": "bodies are JSON validated by the schemas",
+    "get_authenticators": "security = JWTBearer(...)",
+    "renderer_classes": "responses are JSON from the schemas; an @action may return any JSON or a Response",
+    "get_renderers": "responses are JSON from the schemas; an @action may return any JSON or a Response",
+    "parser_classes": "nothing: creates and updates take JSON, forms and multipart; @action bodies JSON",
+    "get_parsers": "nothing: creates and updates take JSON, forms and multipart; @action bodies JSON",
+    "metadata_class": "OpenAPI (/openapi.json); OPTIONS answers 204 with Allow",
+    "content_negotiation_class": "responses are JSON",
 }
 
 

@@ -241,19 +241,20 @@ class GenericViewSet(RequestLifecycle, DeclaredViewSet):
     def reread(self, instance: models.Model) -> None:
         """After a write, read back :meth:`get_reread_fields` and the related rows the response
         shows, so the response is what a retrieve answers and its ETag that of the row as stored."""
-        fields = self.get_reread_fields(instance)
-        if fields:
+        if fields := self.get_reread_fields(instance):
             instance.refresh_from_db(fields=fields)
         self.refresh_related(instance)
         self.read_annotations(instance)
 
     def read_annotations(self, instance: models.Model) -> None:
         """Set on ``instance`` what ``get_queryset()`` annotates and the response schema names
-        (``department_total``), as the row is now: a created row did not come from that
-        queryset, and an updated one's values (a count of the nested rows it wrote) changed."""
+        (``department_total``) as it is now (after a create, or an update of nested rows)."""
         schema = self.get_response_schema()
         is_model = isinstance(schema, type) and issubclass(schema, BaseModel)
-        names = [orm_name(*field) for field in schema.model_fields.items()] if is_model else []
+        fields = schema.model_fields.items() if is_model else ()
+        columns = {name for field in instance._meta.concrete_fields for name in (field.name, field.attname)}
+        names = [name for name in (orm_name(*field) for field in fields)  # what no model attribute is
+                 if name not in columns and not hasattr(type(instance), name)]
         if not names:
             return
         queryset = self.get_queryset().select_related(None).prefetch_related(None)
@@ -263,12 +264,10 @@ class GenericViewSet(RequestLifecycle, DeclaredViewSet):
             setattr(instance, name, row[name])  # type: ignore[index]
 
     def get_reread_fields(self, instance: models.Model) -> list[str]:
-        """The columns read back after a write. After an update, every column: another request
-        may have changed the ones this one did not write since it read the row. After a create
-        (a row no one else sees yet), those whose stored value may differ from what was
-        written (a decimal the column rounds, JSON the database normalises, a datetime in
-        another zone, a database default or expression, a custom field). Override to read
-        every column back when a database trigger changes a new row."""
+        """The columns read back after a write. After an update, every column (another request
+        may have changed those this one did not write). After a create, those whose stored value
+        may differ from what was written (a decimal the column rounds, normalised JSON, a database
+        default or expression, a custom field); override when a trigger changes a new row."""
         new = self.action == "create"
         return [field.attname for field in instance._meta.concrete_fields
                 if not field.is_relation and field.attname in instance.__dict__

@@ -123,7 +123,8 @@ class AggregateModelMixin(_Base):
         else:
             rows = list(queryset.values(*group_by).annotate(value=expression).order_by(*group_by))
         column = resolve_field(self.get_model(), field)
-        if function != "avg" and isinstance(column, DecimalField) and column.decimal_places is not None:
+        scaled = function in ("sum", "min", "max")  # a count is a count of rows, an avg has its own places
+        if scaled and isinstance(column, DecimalField) and column.decimal_places is not None:
             # as the column stores them on every database (SQLite sums decimals as floats)
             places = Decimal(1).scaleb(-column.decimal_places)
             for row in rows:
