@@ -406,6 +406,20 @@ def test_list_attributes_given_as_one_string():
                                                                        "archived", "archived"])
     assert client.get("/companies", params={"order_by": "created_by"}).status_code == 422
     assert client.get("/companies", params={"order_by": "tenant_id"}).status_code == 422
+
+    class Filtered(Named):
+        filter_fields = "__all__"  # the same fields: a hidden one cannot be guessed through a filter
+
+    router = Router()
+    router.register("filtered", Filtered)
+    app.include_router(router)
+    client = Client(app)
+    found = client.get("/filtered", params={"name": "Acme"}).json()["items"]
+    assert [row["name"] for row in found] == ["Acme"]
+    for hidden in ("created_by__startswith", "created_by", "tenant_id", "created_at__year"):
+        response = client.get("/filtered", params={hidden: "x"})
+        assert response.status_code == 422, hidden
+        assert response.json()["detail"][0]["loc"] == ["query", hidden]
     for attribute in ("search_fields", "filter_fields", "ordering_fields"):
         broken = type("Broken", (Named,), {"ordering_fields": ["name"], attribute: "name"})
         expected = rf"Broken.{attribute} = 'name' is one string.*\['name'\]"

@@ -290,10 +290,12 @@ def _filterset(viewset: type[DeclaredViewSet]) -> FilterSet:
         if hasattr(viewset.filterset_class, "base_filters"):  # django-filter's FilterSet
             return DjangoFilterSet(viewset.filterset_class)
         return viewset.filterset_class(viewset.get_model(), viewset.filter_fields)  # type: ignore[no-any-return]
-    fields = viewset.filter_fields
-    if isinstance(fields, str) and fields != "__all__":
+    fields: Sequence[str] | str = viewset.filter_fields
+    if fields == "__all__":  # not every column: the ones the get schema shows everyone
+        fields = public_fields(viewset)
+    elif isinstance(fields, str):
         field_names(viewset, "filter_fields")  # refused, naming the list to give
-    if viewset.delete_status is not None and fields != "__all__" and viewset.status_field not in fields:
+    if viewset.delete_status is not None and viewset.status_field not in fields:
         fields = [*fields, viewset.status_field]
     return FilterSet(viewset.get_model(), fields)
 
