@@ -69,21 +69,33 @@ class QueryNames:
         items = list(items)
         counts = Counter(name for name, _ in items)
         errors = [error for name, value in items for error in text_errors(value, ("query", name))]
+        listed = False  # what the route accepts is said once, not once per unknown parameter
         for name, count in counts.items():
             if name not in self.known:
                 accepted = ", ".join(sorted(self.known - self.unlisted)) or "none"
                 errors.append({"loc": ["query", name], "type": "unknown_parameter",
-                               "msg": f"Unknown query parameter. This route accepts: {accepted}."})
+                               "msg": "Unknown query parameter." + (
+                                   "" if listed else f" This route accepts: {accepted}.")})
+                listed = True
             elif count > 1 and name in self.scalar:
                 errors.append({"loc": ["query", name], "type": "repeated_parameter",
                                "msg": f"Sent {count} times, but it takes one value."})
         return errors
 
     def check(self, items: Iterable[tuple[str, str]]) -> None:
-        """Raise a 422 for unknown and repeated parameters among ``items``."""
-        errors = self.errors(items)
+        """Raise a 422 for unknown and repeated parameters among ``items`` (the first
+        :data:`MAX_ERRORS` of them, and how many more there were)."""
+        errors = capped(self.errors(items), "query")
         if errors:
             raise HTTPException(422, detail=errors)
+
+
+def capped(errors: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
+    """The first :data:`MAX_ERRORS` of ``errors``, and one saying how many more were left out."""
+    if len(errors) <= MAX_ERRORS:
+        return errors
+    return [*errors[:MAX_ERRORS], {"loc": [where], "type": "too_many_errors",
+                                   "msg": f"{len(errors) - MAX_ERRORS} more errors are left out."}]
 
 
 def query_names(dependant: Dependant, extra: Iterable[str] = ()) -> QueryNames:
@@ -142,11 +154,7 @@ class BodyShape:
     def check(self, value: Any) -> None:
         """Raise a 422 for the fields of ``value`` that are not allowed (the first
         :data:`MAX_ERRORS` of them, and how many more there were)."""
-        errors = self.errors(value)
-        if len(errors) > MAX_ERRORS:
-            left_out = len(errors) - MAX_ERRORS
-            errors = [*errors[:MAX_ERRORS], {"loc": ["body"], "type": "too_many_errors",
-                                             "msg": f"{left_out} more errors are left out."}]
+        errors = capped(self.errors(value), "body")
         if errors:
             raise HTTPException(422, detail=errors)
 

@@ -221,6 +221,20 @@ def test_a_body_of_many_unknown_fields_gets_a_bounded_answer(client):
     assert len(response.content) < 20_000
 
 
+def test_a_query_of_many_unknown_parameters_gets_a_bounded_answer(client):
+    from djfapi.inputs import MAX_ERRORS
+
+    response = client.get("/companies", params={f"unknown{index}": "x" for index in range(500)})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert len(detail) == MAX_ERRORS + 1
+    assert detail[0]["loc"] == ["query", "unknown0"] and "This route accepts:" in detail[0]["msg"]
+    assert detail[1] == {"loc": ["query", "unknown1"], "type": "unknown_parameter",
+                         "msg": "Unknown query parameter."}
+    assert detail[-1] == {"loc": ["query"], "type": "too_many_errors", "msg": "450 more errors are left out."}
+    assert len(response.content) < 20_000
+
+
 @pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:30:00+01:00"])
 def test_a_body_moment_outside_years_1_to_9999_in_utc_is_a_422_at_its_field(moment):
     from fastapi.testclient import TestClient
