@@ -317,3 +317,48 @@ def test_a_nested_list_may_replace_a_row_with_a_new_one_holding_its_unique_value
     [new] = models.Costcenter.objects.filter(company=company)
     assert new.code == "CC1" and new.pk != old.pk
     assert response.json()["costcenters"] == [{"id": new.pk, "code": "CC1"}]
+
+
+def test_put_keeps_what_scopes_hide_on_existing_nested_rows():
+    """A caller without a field's scope sends back what a GET showed them: the nested row's
+    hidden field keeps its stored value (it was overwritten with the default)."""
+    from djfapi.permissions import JWTBearer
+    from djfapi.schemas import Field
+    from djfapi.testing import Client
+
+    class CostcenterIn(BaseModel):
+        id: int | None = None
+        code: str
+        budget: Decimal = Field(Decimal(0), scopes=["audit"])
+
+    class WithCostcenters(BaseModel):
+        name: str
+        costcenters: list[CostcenterIn]
+
+    class Out(BaseModel):
+        id: int
+        costcenters: list[CostcenterIn]
+
+    class Companies(ModelViewSet):
+        model = models.Company
+        schemas = Schemas(get=Out, update=WithCostcenters)
+        security = JWTBearer()
+
+    router = Router()
+    router.register("companies", Companies)
+    app = FastAPI()
+    app.include_router(router)
+    company = CompanyFactory(tenant_id="t")
+    kept = CostcenterFactory(company=company, code="CC1", budget=Decimal("250.00"))
+    clerk = Client(app).authenticate([], tenant="t")
+    shown = clerk.get(f"/companies/{company.pk}").json()
+    assert shown["costcenters"] == [{"id": kept.pk, "code": "CC1"}]  # no budget
+    response = clerk.put(f"/companies/{company.pk}", json={"name": company.name, "costcenters": [
+        {**shown["costcenters"][0], "code": "CC9"}, {"code": "NEW"}]})
+    assert response.status_code == 200, response.text
+    kept.refresh_from_db()
+    assert (kept.code, kept.budget) == ("CC9", Decimal("250.00"))
+    assert models.Costcenter.objects.get(code="NEW").budget == Decimal(0)
+    refused = clerk.put(f"/companies/{company.pk}", json={"name": company.name, "costcenters": [
+        {"id": kept.pk, "code": "CC9", "budget": "1"}]})
+    assert refused.status_code == 403

@@ -24,7 +24,7 @@ from starlette.datastructures import UploadFile
 
 from djfapi.exceptions import ImproperlyConfigured, InvalidInput
 from djfapi.meta import concrete_field, many_to_many, reverse_relation
-from djfapi.schemas.fields import field_options, orm_name
+from djfapi.schemas.fields import field_options, field_scopes, orm_name
 from djfapi.schemas.forms import save_upload
 from djfapi.schemas.saving import fits_a_column, loaded_rows, lock, save_changes
 from djfapi.schemas.types import collection_item, is_model, nested_model, optional_inner
@@ -153,6 +153,15 @@ class OrmWriter:
     owned_field: str | None = None  # a field no nested body sets either (the tenant)
     # The rules for one nested list (a viewset's); None, or one that answers None: these plain ones.
     rows_for: Callable[[models.Model, ForeignObjectRel], NestedRows | None] | None = None
+    granted: Collection[str] | None = None  # the caller's scopes: a nested row keeps what they hide
+
+    def withheld(self, item: BaseModel) -> set[str]:
+        """The model fields behind ``item``'s fields hidden from the caller by scopes: an
+        existing nested row keeps them as stored (sending one is a 403)."""
+        if self.granted is None:
+            return set()
+        return {orm_name(name, info) for name, info in type(item).model_fields.items()
+                if (scopes := field_scopes(info)) is not None and not set(scopes) & set(self.granted)}
 
     def assign(
         self, data: BaseModel, instance: models.Model, *, partial: bool = False,
@@ -226,8 +235,8 @@ class OrmWriter:
                 rows.delete(child, loc)
         for index, (item, pk) in enumerate(zip(items, pks, strict=True)):
             child = existing[pk] if pk is not None else child_model()
-            self.assign(item, child, partial=partial and pk is not None, exclude=rows.server_owned(child),
-                        loc=(*loc, index))
+            kept = {*rows.server_owned(child), *(self.withheld(item) if pk is not None else ())}
+            self.assign(item, child, partial=partial and pk is not None, exclude=kept, loc=(*loc, index))
             setattr(child, relation.field.name, instance)
             rows.save(child, item, (*loc, index))
 

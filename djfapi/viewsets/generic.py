@@ -340,8 +340,8 @@ class GenericViewSet(RequestLifecycle, DeclaredViewSet):
 
     def get_writer(self) -> OrmWriter:
         """What writes bodies onto instances, checking ids with ``get_reference_queryset``."""
-        return OrmWriter(self.get_reference_queryset, self.set_nested_server_owned_fields,
-                         self.tenant_field, rows_for=self.get_nested_rows)
+        return OrmWriter(self.get_reference_queryset, self.set_nested_server_owned_fields, self.tenant_field,
+                         rows_for=self.get_nested_rows, granted=self.access.granted if self.access else ())
 
     def get_nested_rows(self, instance: models.Model, relation: ForeignObjectRel) -> NestedRows | None:
         """How the rows of a nested list in this viewset's body are written: through the viewset
