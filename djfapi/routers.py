@@ -107,6 +107,7 @@ class Router(APIRouter):
             description=description(route),
             tags=list(registration.tags),
             openapi_extra=form_openapi(route, form),
+            **({"response_class": route.answer.response_class} if route.answer.response_class else {}),
         )
         for each in added:
             each.max_items = registration.viewset.max_nested_items

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
+from starlette.responses import Response
 
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.inputs import BodyShape, body_shape
@@ -185,23 +186,24 @@ class Ancestor:
 class Answer:
     """What a route answers, for OpenAPI and for the renderer alike.
 
-    ``rows`` is the schema a row is shown with; a viewset's ``get_response_schema(self)`` may
-    answer one caller with a narrower one. On a list the rows come in a ``page`` of that
-    pagination; an ``@action`` that declares no response shows a returned model instance as a
-    row and sends anything else as plain JSON (``rows_only=False``). Without ``rows``, the body
-    is ``schema`` (an aggregate, an ``@action``'s declared response) or plain JSON.
-    """
+    ``rows``: the schema a row is shown with (``get_response_schema()`` may narrow it), in a
+    ``page`` on a list. An ``@action`` declaring no response shows a model instance as a row,
+    anything else as plain JSON (``rows_only=False``); without ``rows`` the body is ``schema``
+    or plain JSON."""
 
     status_code: int
     schema: Any = None  # the 2xx body as OpenAPI shows it; None: no body (204) or free JSON
     rows: Any = None
     page: type[BasePagination] | None = None
     rows_only: bool = True
+    response_class: Any = None  # the Response class an @action returns (not JSON of a schema)
 
 
 def _answer(viewset: type[GenericViewSet], action: str, status_code: int,
             signature: ActionSignature | None = None) -> Answer:
     if signature is not None:
+        if isinstance(signature.response, type) and issubclass(signature.response, Response):
+            return Answer(status_code, response_class=signature.response)
         if signature.response is INSTANCE:
             rows = viewset.declared_response_schema(action)
             return Answer(status_code, rows, rows=rows, rows_only=False)

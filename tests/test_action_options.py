@@ -50,7 +50,7 @@ class OptionsViewSet(api.CompanyViewSet):
         return self.get_paginated_response(self.paginate_queryset(self.get_queryset()))
 
     @action(detail=False)
-    def export(self):
+    def export(self) -> PlainTextResponse:  # documented as text, as FastAPI does
         return PlainTextResponse("\n".join(self.get_queryset().values_list("name", flat=True)),
                                  status_code=203, headers={"X-Export": "1"})
 
@@ -169,6 +169,29 @@ def test_a_returned_response_is_sent_as_it_is(client):
     assert response.headers["content-type"].startswith("text/plain")
     assert response.headers["x-export"] == "1"
     assert "etag" not in response.headers
+
+
+def test_a_response_returning_action_is_documented_with_its_media_type(app):
+    from fastapi.responses import HTMLResponse
+
+    class Exported(OptionsViewSet):
+        @action(detail=True, response_class=HTMLResponse)
+        def page(self, instance):
+            return HTMLResponse(f"<h1>{instance.name}</h1>")
+
+    router = Router()
+    router.register("exported", Exported)
+    documented = FastAPI()
+    documented.include_router(router)
+    paths = documented.openapi()["paths"]
+    assert set(paths["/exported/export"]["get"]["responses"]["200"]["content"]) == {"text/plain"}
+    page = next(item for path, item in paths.items() if path.endswith("/page"))
+    assert set(page["get"]["responses"]["200"]["content"]) == {"text/html"}
+    company = CompanyFactory(name="Acme")
+    with TestClient(documented) as client:
+        response = client.get(f"/exported/{company.pk}/page")
+    assert (response.status_code, response.text) == (200, "<h1>Acme</h1>")
+    assert response.headers["content-type"].startswith("text/html")
 
 
 def test_headers_and_status_set_by_the_action_reach_the_client(client):

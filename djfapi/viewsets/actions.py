@@ -28,6 +28,7 @@ from typing import Any, Final
 
 from django.db import models
 from pydantic import BaseModel
+from starlette.responses import Response
 
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.permissions.access import SAFE_METHODS, ScopeList, scope_tuple
@@ -67,6 +68,7 @@ class ExtraAction:
     func: Callable[..., Any]
     url_name: str = ""  # the route's name is ``<basename>-<url_name>``
     paginated: bool = False  # a list-level action answering a page; takes the pagination's parameters
+    response_class: type[Response] | None = None  # what it returns, as FastAPI's response_class=
     # Viewset attributes set on the instance for this action only (DRF's initkwargs).
     overrides: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -91,12 +93,15 @@ def action(
     url_path: str | None = None,
     url_name: str | None = None,
     paginated: bool = False,
+    response_class: type[Response] | None = None,
     **overrides: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a viewset method as an extra route at ``<prefix>[/{id}]/<url_path>`` (``path`` is
     the same), named ``<basename>-<url_name>``. ``scopes`` grant it when the viewset's ``Scopes``
     do not name it (``ANY_VALID_TOKEN``: any token). ``paginated``: a list-level action that
-    answers ``self.get_paginated_response(self.paginate_queryset(qs))``. Other keywords
+    answers ``self.get_paginated_response(self.paginate_queryset(qs))``. ``response_class``
+    (or a return annotation such as ``-> PlainTextResponse``): the Response class it returns,
+    documented with that media type and no JSON schema. Other keywords
     (``permission_classes=[...]``) set viewset attributes for this action only."""
     granting = scope_tuple(scopes, "@action", "scopes") if scopes is not None else None
     if path is not None and url_path is not None:
@@ -113,6 +118,7 @@ def action(
             func=func,
             url_name=url_name or func.__name__,
             paginated=paginated,
+            response_class=response_class,
             overrides=overrides,
         ))
         return func
@@ -199,6 +205,8 @@ def _declared_response(extra: ExtraAction, hints: dict[str, Any]) -> Any:
     """``response_model``, else the return annotation (None for ``-> None``), else INSTANCE."""
     if extra.response_model is not None:
         return extra.response_model
+    if extra.response_class is not None:
+        return extra.response_class
     returns = hints.get("return", INSTANCE)
     if returns is type(None):
         return None
