@@ -100,9 +100,8 @@ def action(
     the same), named ``<basename>-<url_name>``. ``scopes`` grant it when the viewset's ``Scopes``
     do not name it (``ANY_VALID_TOKEN``: any token). ``paginated``: a list-level action that
     answers ``self.get_paginated_response(self.paginate_queryset(qs))``. ``response_class``
-    (or a return annotation such as ``-> PlainTextResponse``): the Response class it returns,
-    documented with that media type and no JSON schema. Other keywords
-    (``permission_classes=[...]``) set viewset attributes for this action only."""
+    (or ``-> PlainTextResponse``): the Response it returns, documented with that media type.
+    Other keywords (``permission_classes=[...]``) set viewset attributes for this action only."""
     granting = scope_tuple(scopes, "@action", "scopes") if scopes is not None else None
     if path is not None and url_path is not None:
         raise ImproperlyConfigured("@action takes path or url_path (the same), not both.")
