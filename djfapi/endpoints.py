@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote_to_bytes
 
 import anyio.to_thread
 from fastapi import Body, Depends, HTTPException, Path, Query, Request, Response, Security
@@ -185,6 +186,8 @@ async def json_or_form_body(request: Request) -> None:
 
 async def form_body(request: Request, form: FormShape) -> tuple[dict[str, Any], dict[str, Any]]:
     """A form body as the JSON object it stands for, checked like one, and its uploaded files."""
+    if media_type(request) == "application/x-www-form-urlencoded":
+        check_utf8_form(await request.body())
     try:
         sent = await request.form(max_files=max(len(form.files), 1))
     except HTTPException as exc:  # python-multipart's parse errors, as Starlette words them
@@ -210,6 +213,19 @@ async def checked_inputs(route: BoundRoute, form: FormShape | None, request: Req
         # parsed once: Starlette keeps what FastAPI read
         route.body_shape.check(values[BODY] if as_form else await request.json())
     return uploads
+
+
+def check_utf8_form(body: bytes) -> None:
+    """A 422 at the first name or value of an urlencoded ``body`` that is not UTF-8 once
+    percent-decoded (Starlette would replace the bytes, storing text nobody sent)."""
+    for pair in body.split(b"&"):
+        for part in pair.split(b"=", 1):
+            try:
+                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError:
+                name = unquote_to_bytes(pair.split(b"=", 1)[0]).decode("utf-8", "replace")[:100]
+                raise HTTPException(422, detail=[{"loc": ["body", name], "type": "unicode",
+                                                  "msg": "Not UTF-8 once percent-decoded."}]) from None
 
 
 async def closed(uploads: dict[str, Any]) -> None:

@@ -350,3 +350,23 @@ def test_isnull_on_a_file_field_matches_what_reads_as_null():
         assert listed(picture__isnull="true") == [("cleared", True), ("with", False), ("without", True)]
         assert listed(picture__isnull="false") == []
     assert with_file["attachment"] and without["attachment"] is None
+
+
+@pytest.mark.parametrize("body", [b"title=%FF%FE", b"title=F%ED%A0%80", b"ti%FFtle=x"])
+def test_an_urlencoded_body_that_is_not_utf8_is_a_422_not_replaced_text(api, body):
+    response = api.post("/documents", content=body,
+                        headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["type"] == "unicode"
+    assert not models.Document.objects.exists()
+
+
+@pytest.mark.parametrize(("content_type", "body"), [
+    ("multipart/form-data", b'--x\r\nContent-Disposition: form-data; name="title"\r\n\r\nA\r\n--x--\r\n'),
+    ("multipart/form-data; boundary=x", b"garbage"),
+])
+def test_a_multipart_body_that_cannot_be_read_is_a_400(api, content_type, body):
+    response = api.post("/documents", content=body, headers={"content-type": content_type})
+    assert response.status_code == 400, response.text
+    assert "multipart" in response.json()["detail"]
+    assert not models.Document.objects.exists()
