@@ -370,3 +370,22 @@ def test_a_multipart_body_that_cannot_be_read_is_a_400(api, content_type, body):
     assert response.status_code == 400, response.text
     assert "multipart" in response.json()["detail"]
     assert not models.Document.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["attachment", "picture"])
+def test_a_name_long_in_bytes_is_cut_to_fit_any_file_system(api, field):
+    name = "\U00020000" * 90 + ".png"  # 90 characters, 360 bytes of UTF-8: more than a name may hold
+    response = api.post("/documents", data={"title": "t"}, files={field: (name, png(), "image/png")})
+    assert response.status_code == 201, response.text
+    stored = getattr(models.Document.objects.get(), field).name
+    assert stored.endswith(".png") and len(stored.rsplit("/", 1)[-1].encode()) <= 255
+    assert media(stored).read_bytes() == png()
+
+
+@pytest.mark.parametrize("name", ["evil.html", "x.php", "evil.svg", ".htaccess", "noextension"])
+def test_an_image_must_be_named_as_one(api, name):
+    response = api.post("/documents", data={"title": "t"}, files={"picture": (name, png(), "image/png")})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", "picture"]
+    assert "image file extension" in response.json()["detail"][0]["msg"]
+    assert not models.Document.objects.exists() and not stored_files()

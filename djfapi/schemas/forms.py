@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import errno
 import importlib.util
 import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from django.core.exceptions import SuspiciousFileOperation
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
+from django.core.files.base import File
 from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_image_file_extension
 from django.db import models
 from fastapi import HTTPException
 from pydantic import BaseModel
@@ -171,15 +174,20 @@ def deleted_on_rollback() -> Iterator[None]:
 def save_upload(field: models.FileField, instance: models.Model, upload: UploadFile) -> str | None:
     """Save ``upload`` as ``instance``'s ``field`` (the row itself is not saved); a message
     saying why not when it cannot be."""
-    if isinstance(field, models.ImageField) and not _is_image(upload):
-        return f"{field.name} must be an image (PNG, JPEG, GIF, WebP, ...): {upload.filename!r} is not one."
+    name = safe_name(upload.filename)
+    if isinstance(field, models.ImageField):
+        problem = _not_an_image(field, upload, name)
+        if problem is not None:
+            return problem
     try:
-        content = UploadedFile(upload.file, safe_name(upload.filename), upload.content_type, upload.size)
+        content = UploadedFile(upload.file, name, upload.content_type, upload.size)
         field_file = getattr(instance, field.name)
         field_file.save(content.name, content, save=False)
-    except SuspiciousFileOperation:
-        name = str(upload.filename)[:100]
-        return f"{field.name}: the file name {name!r} cannot be stored; rename the file."
+    except (SuspiciousFileOperation, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno != errno.ENAMETOOLONG:
+            raise
+        sent = str(upload.filename)[:100]
+        return f"{field.name}: the file name {sent!r} cannot be stored; rename the file."
     saved = _saved.get()
     if saved is not None:
         saved.append((field_file.storage, field_file.name))
@@ -188,9 +196,31 @@ def save_upload(field: models.FileField, instance: models.Model, upload: UploadF
 
 def safe_name(filename: str | None) -> str:
     """The last part of a client's file name (after ``/`` or ``\\``), printable characters only,
-    as Django's own multipart parser keeps it; the storage makes it safer still."""
+    as Django's own multipart parser keeps it, and short enough for any file system (at most
+    200 bytes of UTF-8, the extension kept); the storage makes it safer still."""
     name = (filename or "upload").rsplit("/")[-1].rsplit("\\")[-1]
-    return "".join(char for char in name if char.isprintable())
+    name = "".join(char for char in name if char.isprintable())
+    root, dot, extension = name.rpartition(".") if "." in name.lstrip(".") else (name, "", "")
+    tail = f"{dot}{extension}"[:20]
+    while len((root + tail).encode()) > MAX_NAME_BYTES:
+        root = root[:-1]
+    return root + tail
+
+
+MAX_NAME_BYTES = 200  # file systems take 255 bytes; the storage may add "_" and 7 characters
+
+
+def _not_an_image(field: models.ImageField, upload: UploadFile, name: str) -> str | None:
+    """Why ``upload`` is not taken by an ``ImageField``: not an image Pillow opens, or a name
+    without an image extension (a PNG named ``evil.html`` would be served as HTML)."""
+    if not _is_image(upload):
+        return f"{field.name} must be an image (PNG, JPEG, GIF, WebP, ...): {upload.filename!r} is not one."
+    try:
+        validate_image_file_extension(File(None, name))
+    except ValidationError:
+        return (f"{field.name}: {name!r} has no image file extension; name it as what it is "
+                f"(.png, .jpg, .gif, .webp, ...).")
+    return None
 
 
 def _is_image(upload: UploadFile) -> bool:
