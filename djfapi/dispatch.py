@@ -106,7 +106,9 @@ def run_in_thread(call: Call, render: Renderer) -> tuple[int, bytes | None]:
             return _act(call, render, viewset, body)
         viewset_class = call.route.registration.viewset
         using = None if is_model_less(viewset_class) else db_router.db_for_write(viewset_class.get_model())
-        with deleted_on_rollback(), transaction.atomic(using=using):
+        # Files are deleted only for an error inside the transaction: never after its COMMIT
+        # (an on_commit callback that raises leaves the write, and its files, stored).
+        with transaction.atomic(using=using), deleted_on_rollback():
             return _act(call, render, viewset, body)
 
 

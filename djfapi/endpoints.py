@@ -22,6 +22,7 @@ from fastapi import Body, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.dependencies.utils import get_dependant
 from fastapi.security import SecurityScopes
 from pydantic import AfterValidator, PlainValidator
+from starlette.datastructures import UploadFile
 
 from djfapi.call import Call
 from djfapi.conditional import Conditions, etag
@@ -189,7 +190,7 @@ async def form_body(request: Request, form: FormShape) -> tuple[dict[str, Any], 
     if media_type(request) == "application/x-www-form-urlencoded":
         check_utf8_form(await request.body())
     try:
-        sent = await request.form(max_files=max(len(form.files), 1))
+        sent = await request.form(max_files=len(form.files) + 1)  # one more: two in a field is a 422
     except HTTPException as exc:  # python-multipart's parse errors, as Starlette words them
         raise HTTPException(400, detail=f"The form body cannot be read: {exc.detail}") from None
     data, uploads, errors = form.read(sent)
@@ -230,7 +231,8 @@ def check_utf8_form(body: bytes) -> None:
 
 async def closed(uploads: dict[str, Any]) -> None:
     for upload in uploads.values():
-        await upload.close()
+        if isinstance(upload, UploadFile):  # not KEPT, a file input left empty
+            await upload.close()
 
 
 # -- the endpoint ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import contextlib
 import contextvars
 import errno
 import importlib.util
+import os
 import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -27,7 +28,9 @@ from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_image_file_extension
 from django.db import models
+from django.utils.crypto import get_random_string
 from fastapi import HTTPException
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.datastructures import FormData, UploadFile
 
@@ -36,7 +39,8 @@ from djfapi.meta import concrete_field
 from djfapi.schemas.fields import orm_name
 from djfapi.schemas.types import collection_item, nested_model, optional_inner, strip_annotated
 
-__all__ = ["FORM_TYPES", "FormShape", "attach_uploads", "deleted_on_rollback", "form_shape", "save_upload"]
+__all__ = ["FORM_TYPES", "KEPT", "FormShape", "attach_uploads", "deleted_on_rollback", "form_shape",
+           "place_upload", "store_uploads"]
 
 FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 
@@ -66,8 +70,12 @@ class FormShape:
         uploads: dict[str, UploadFile] = {}
         errors: list[dict[str, Any]] = []
         for key in dict.fromkeys(form.keys()):
-            values = [value for value in form.getlist(key) if not _no_file(value)]
+            sent = form.getlist(key)
+            values = [value for value in sent if not _no_file(value)]
             spec = self.fields.get(key)
+            if spec is not None and spec.kind in ("file", "image") and sent and not values:
+                uploads[spec.name], data[key] = KEPT, "kept"  # a file input left empty: as DRF, kept
+                continue
             texts = [value for value in values if isinstance(value, str)]
             loc = ["body", key]
             if spec is None:  # reported as an unknown field by the body's shape
@@ -100,8 +108,10 @@ def _value(spec: FormField, text: str, loc: list[Any], errors: list[dict[str, An
 
         try:
             return parse_json(text.encode("utf-8", "surrogatepass"))
-        except Exception:  # any way it is not JSON is this one error
-            errors.append(_error(loc, "json_invalid", f"{loc[-1]} holds objects: send it as JSON text."))
+        except RequestValidationError as exc:  # why, as it would be said of a JSON body
+            reason = exc.errors()[0]["msg"] if exc.errors() else "JSON decode error"
+            message = f"{loc[-1]} holds objects, sent as JSON text: {reason}"
+            errors.append(_error(loc, "json_invalid", message))
             return None
     return None if text == "" and spec.blank_is_null else text
 
@@ -171,27 +181,58 @@ def deleted_on_rollback() -> Iterator[None]:
         _saved.reset(token)
 
 
-def save_upload(field: models.FileField, instance: models.Model, upload: UploadFile) -> str | None:
-    """Save ``upload`` as ``instance``'s ``field`` (the row itself is not saved); a message
-    saying why not when it cannot be."""
+def place_upload(field: models.FileField, instance: models.Model, upload: UploadFile) -> str | None:
+    """Put ``upload`` on ``instance``'s ``field``, not yet stored (:func:`store_uploads` stores
+    it once the row is complete, so a callable ``upload_to`` sees its parent and fields); a
+    message saying why not when it cannot be taken."""
     name = safe_name(upload.filename)
     if isinstance(field, models.ImageField):
         problem = _not_an_image(field, upload, name)
         if problem is not None:
             return problem
-    try:
-        content = UploadedFile(upload.file, name, upload.content_type, upload.size)
-        field_file = getattr(instance, field.name)
-        field_file.save(content.name, content, save=False)
-    except (SuspiciousFileOperation, OSError) as exc:
-        if isinstance(exc, OSError) and exc.errno != errno.ENAMETOOLONG:
-            raise
-        sent = str(upload.filename)[:100]
-        return f"{field.name}: the file name {sent!r} cannot be stored; rename the file."
-    saved = _saved.get()
-    if saved is not None:
-        saved.append((field_file.storage, field_file.name))
+    if name in ("", ".", ".."):
+        return f"{field.name}: {_unstorable(str(upload.filename))}"
+    setattr(instance, field.name, UploadedFile(upload.file, name, upload.content_type, upload.size))
     return None
+
+
+def store_uploads(instance: models.Model) -> list[tuple[str, str]]:
+    """Store the files placed on ``instance`` under names no other file has (even with a
+    storage that overwrites), each deleted again if the write rolls back; (field, message)
+    for those that cannot be stored."""
+    problems = []
+    for field in instance._meta.concrete_fields:
+        if not isinstance(field, models.FileField):
+            continue
+        placed = getattr(instance, field.attname)
+        if not placed or placed._committed:
+            continue
+        try:
+            name = field.generate_filename(instance, placed.name)
+            root, extension = os.path.splitext(name)
+            while placed.storage.exists(name):  # not the storage's alternative: it may be the same name
+                name = f"{root}_{get_random_string(7)}{extension}"
+            stored = placed.storage.save(name, placed.file, max_length=field.max_length)
+        except (SuspiciousFileOperation, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno != errno.ENAMETOOLONG:
+                raise
+            problems.append((field.name, _unstorable(placed.name)))
+            continue
+        setattr(instance, field.attname, stored)
+        if (saved := _saved.get()) is not None:
+            saved.append((placed.storage, stored))
+    return problems
+
+
+def _unstorable(name: str) -> str:
+    return f"the file name {name[:100]!r} cannot be stored; rename the file."
+
+
+class _Kept:
+    """A file input a form left empty: the stored file stays."""
+
+
+KEPT: Any = _Kept()
 
 
 def safe_name(filename: str | None) -> str:

@@ -25,7 +25,7 @@ from starlette.datastructures import UploadFile
 from djfapi.exceptions import ImproperlyConfigured, InvalidInput
 from djfapi.meta import concrete_field, many_to_many, reverse_relation
 from djfapi.schemas.fields import field_options, field_scopes, orm_name
-from djfapi.schemas.forms import save_upload
+from djfapi.schemas.forms import KEPT, place_upload, store_uploads
 from djfapi.schemas.saving import fits_a_column, loaded_rows, lock, save_changes
 from djfapi.schemas.types import collection_item, is_model, nested_model, optional_inner
 from djfapi.tenancy import tenant_lookup as tenant_lookup  # imported from here before djfapi.tenancy
@@ -118,8 +118,10 @@ def _assign_file(field: models.FileField, instance: models.Model, value: Any, lo
     (what a read gave) keeps it, any other string is refused, so no body points a row at a path.
     A file a form uploaded is saved through the field's storage."""
     current = getattr(instance, field.name)
+    if value is KEPT:
+        return
     if isinstance(value, UploadFile):
-        problem = save_upload(field, instance, value)
+        problem = place_upload(field, instance, value)
         if problem is not None:
             errors.append({"loc": loc, "type": "file", "msg": problem})
     elif value is None or value == "":
@@ -255,6 +257,10 @@ class OrmWriter:
         """Model validation before saving: 422 for invalid values, 409 for uniqueness (naming
         only the fields a client sets: not ``hidden`` ones, such as the tenant or the parent)."""
         hidden = {*hidden, self.owned_field or ""}
+        stored = store_uploads(instance)  # the row is complete now: a callable upload_to sees it all
+        if stored:
+            raise InvalidInput([{"loc": [*loc, name], "type": "file", "msg": f"{name}: {problem}"}
+                                for name, problem in stored])
         relations = [f.name for f in instance._meta.concrete_fields if f.is_relation]
         try:  # ForeignKeys are checked by assign() against what the caller may see
             instance.full_clean(exclude=relations, validate_unique=False, validate_constraints=False)
