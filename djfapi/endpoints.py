@@ -61,9 +61,9 @@ def path_parameters(registration: Registration, *, detail: bool) -> list[inspect
     for link in chain:
         model_field = link.viewset.get_lookup_model_field()
         noun = link.prefix if is_model_less(link.viewset) else link.viewset.get_model()._meta.verbose_name
-        max_length = getattr(model_field, "max_length", None) if path_value_type(model_field) is str else None
-        path = Path(description=f"{noun} {link.viewset.lookup_field}", max_length=max_length)
         kind = path_value_type(model_field)
+        max_length = getattr(model_field, "max_length", None) if kind is str else None
+        path = Path(description=f"{noun} {link.viewset.lookup_field}", max_length=max_length)
         checked = Annotated[kind, AfterValidator(_storable)] if kind is str else kind
         parameters.append(inspect.Parameter(link.viewset.get_lookup_url_kwarg(), KEYWORD,
                                             annotation=Annotated[checked, path]))
@@ -171,28 +171,29 @@ def media_type(request: Request) -> str:
 
 async def json_body(request: Request) -> None:
     """415 for a body sent as anything but JSON (``application/json`` or ``*+json``)."""
-    sent = media_type(request)
-    if sent != "application/json" and not sent.endswith("+json") and await request.body():
-        raise HTTPException(415, detail=f"Send the body as application/json, not {sent}.")
+    await _media_checked(request, forms=False)
 
 
 async def json_or_form_body(request: Request) -> None:
     """415 for a body sent as anything but JSON or a form (multipart or urlencoded)."""
+    await _media_checked(request, forms=True)
+
+
+async def _media_checked(request: Request, *, forms: bool) -> None:
     sent = media_type(request)
-    if sent not in FORM_TYPES and sent != "application/json" and not sent.endswith("+json") \
-            and await request.body():
-        raise HTTPException(415, detail=f"Send the body as application/json, multipart/form-data or "
-                                        f"application/x-www-form-urlencoded, not {sent}.")
+    taken = sent == "application/json" or sent.endswith("+json") or (forms and sent in FORM_TYPES)
+    if not taken and await request.body():
+        accepted = "application/json, multipart/form-data or application/x-www-form-urlencoded" if forms \
+            else "application/json"
+        raise HTTPException(415, detail=f"Send the body as {accepted}, not {sent}.")
 
 
 async def form_body(request: Request, form: FormShape) -> tuple[dict[str, Any], dict[str, Any]]:
     """A form body as the JSON object it stands for, checked like one, and its uploaded files."""
     if media_type(request) == "application/x-www-form-urlencoded":
         check_utf8_form(await request.body())
-    try:
-        sent = await request.form(max_files=len(form.files) + 1)  # one more: two in a field is a 422
-    except HTTPException as exc:  # python-multipart's parse errors, as Starlette words them
-        raise HTTPException(400, detail=f"The form body cannot be read: {exc.detail}") from None
+    # A body python-multipart cannot parse is Starlette's 400, naming why.
+    sent = await request.form(max_files=len(form.files) + 1)  # one more: two in a field is a 422
     data, uploads, errors = form.read(sent)
     if errors:
         raise HTTPException(422, detail=errors)
