@@ -1,8 +1,12 @@
 # make demo: create the virtual environment if missing, install, migrate the demo's SQLite
-# database (DATABASE_URL switches it), load the demo data once, print tokens, serve on :8000 (PORT=).
+# database (DATABASE_URL switches it), reset the demo data, print tokens, serve on :8000 (PORT=)
+#   until Ctrl-C; make demo-reset: the same without serving.
 # make test: the same environment; the suite on SQLite and (when reachable) PostgreSQL.
 #   make test PYTHON=python3.12 VENV=.venv-py312 DJANGO='django>=6,<7'
 # make lint: ruff and mypy.
+# make package: the sdist and the wheel into dist/, checked with twine (CI builds them on leg 1).
+# make docs: the documentation site (docs/, mkdocs.yml) into site/, --strict, offline;
+#   make docs-serve serves it with live reload on 127.0.0.1:8001 (DOCS_PORT=).
 # make fuzz: schemathesis against the demo served by uvicorn on its own fresh database, every
 #   phase and check, fixed seed; CI runs the short form, locally ask for more:
 #   make fuzz FUZZ_EXAMPLES=200 FUZZ_SEED=7 FUZZ_DATABASE=postgres
@@ -20,6 +24,7 @@
 #   make bench-threads BENCH_ARGS='--rounds 1 --threads 8 --modes pool'
 PYTHON ?= python3
 PORT ?= 8000
+DOCS_PORT ?= 8001
 VENV ?= .venv
 DJANGO ?= django>=5.2
 PYTEST_ARGS ?=
@@ -33,7 +38,7 @@ PROFILE ?=
 # The stamp names the interpreter and Django asked for, so asking for others rebuilds the venv.
 STAMP := $(VENV)/.installed-$(shell echo '$(PYTHON) $(DJANGO)' | cksum | cut -d' ' -f1)
 
-.PHONY: demo test fuzz soak lint install clean bench bench-inprocess bench-threads
+.PHONY: docs docs-serve demo demo-reset test fuzz soak lint install clean bench bench-inprocess bench-threads
 
 install: $(STAMP)
 
@@ -45,11 +50,20 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -c "import sys, django, fastapi, pydantic; print('python', sys.version.split()[0], '| django', django.get_version(), '| fastapi', fastapi.__version__, '| pydantic', pydantic.VERSION)"
 	touch $@
 
-demo: install
+demo-reset: install
 	cd example && ../$(VENV)/bin/python manage.py migrate --noinput
 	cd example && ../$(VENV)/bin/python manage.py demo_data
+
+# exec: the server is make's own child, so a SIGTERM make passes on reaches it, not only a shell.
+demo: demo-reset
 	@echo "Serving on http://127.0.0.1:$(PORT) (API under /api, docs at /docs, admin at /admin)"
-	cd example && ../$(VENV)/bin/python -m uvicorn demo.asgi:app --host 127.0.0.1 --port $(PORT)
+	cd example && exec ../$(VENV)/bin/python serve.py $(PORT)
+
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
+docs-serve: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --strict --dev-addr 127.0.0.1:$(DOCS_PORT)
 
 test: install
 	$(VENV)/bin/python scripts/run_tests.py $(PYTEST_ARGS)
@@ -66,6 +80,10 @@ bench-threads: install
 lint: install
 	$(VENV)/bin/ruff check .
 	PYTHONPATH=. $(VENV)/bin/mypy djfapi  # --strict, with django-stubs (pyproject.toml)
+
+.PHONY: package
+package: install
+	rm -rf dist && $(VENV)/bin/python -m build && $(VENV)/bin/twine check --strict dist/*
 
 $(BENCH_VENV)/.installed-bench: pyproject.toml
 	rm -f $(BENCH_VENV)/.installed-bench

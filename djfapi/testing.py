@@ -19,50 +19,17 @@ connections: data the test created is visible, and rolled back after the test.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from django.conf import settings
 from django.core import signals
 from django.db import close_old_connections, connections
 from fastapi.testclient import TestClient
 
+from djfapi.tokens import sign_token as make_token
+
 __all__ = ["Client", "make_token", "shared_test_connections"]
-
-
-def make_token(
-    scopes: Sequence[str] = (),
-    *,
-    tenant: str | None = "tenant",
-    user: str | None = "user",
-    key: Any = None,
-    algorithm: str | None = None,
-    expires_in: int = 3600,
-    scopes_claim: str = "scope",
-    **claims: Any,
-) -> str:
-    """A signed token; ``key`` defaults to settings ``JWT_PRIVATE_KEY``, ``algorithm`` to the
-    first of ``JWT_ALGORITHMS``, the issuer to ``JWT_ISSUER``. ``claims`` override any claim;
-    a claim given as None is left out (``exp=None`` makes a token without expiry)."""
-    import jwt
-
-    now = int(time.time())
-    payload: dict[str, Any] = {"iat": now, "nbf": now, "exp": now + expires_in}
-    if getattr(settings, "JWT_ISSUER", None):
-        payload["iss"] = settings.JWT_ISSUER
-    if user is not None:
-        payload["sub"] = user
-    if tenant is not None:
-        payload["ten"] = tenant
-    payload[scopes_claim] = list(scopes) if scopes_claim == "aud" else " ".join(scopes)
-    payload.update(claims)
-    return jwt.encode(
-        {name: value for name, value in payload.items() if value is not None},
-        key if key is not None else settings.JWT_PRIVATE_KEY,
-        algorithm=algorithm or settings.JWT_ALGORITHMS[0],
-    )
 
 
 @contextmanager

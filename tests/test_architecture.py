@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "djfapi"
 # router -> endpoints -> dispatch -> viewsets -> schemas/permissions/filters -> ORM helpers.
 LAYERS = [
     ["djfapi.exceptions", "djfapi.signalling", "djfapi.conditional", "djfapi.meta", "djfapi.keyset",
-     "djfapi.conf", "djfapi.hosts"],
+     "djfapi.conf", "djfapi.hosts", "djfapi.keys", "djfapi.tokens", "djfapi.apps"],
     ["djfapi.schemas", "djfapi.permissions.access", "djfapi.filters", "djfapi.lookups",
      "djfapi.django_filter", "djfapi.pagination", "djfapi.inputs", "djfapi.tenancy"],
     ["djfapi.permissions", "djfapi.throttling"],
@@ -27,7 +27,7 @@ LAYERS = [
     ["djfapi.endpoints", "djfapi.openapi", "djfapi.viewset_route"],
     ["djfapi.routers"],
     ["djfapi"],  # the package's public names; it imports nothing above
-    ["djfapi.testing", "djfapi.integrations", "djfapi.compat"],
+    ["djfapi.testing", "djfapi.integrations", "djfapi.compat", "djfapi.management", "djfapi.__main__"],
     ["djfapi.routing", "djfapi.security", "djfapi.utils"],  # djfapi 0.0.x import paths: re-exports
 ]
 

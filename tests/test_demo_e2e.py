@@ -100,17 +100,20 @@ def test_the_demo_api_over_http(demo):
         assert http.post(teams, headers=admin_b, json={"name": "intruder"}).status_code == 404
 
 
-def readme_curl_lines() -> list[tuple[str, int]]:
-    """Every `curl ... # NNN ...` line of the README's shell blocks, with the status it promises."""
-    blocks = re.findall(r"```sh\n(.*?)```", README.read_text(), flags=re.S)
+def walkthrough_curl_lines() -> list[tuple[str, int]]:
+    """Every `curl ... # NNN ...` line of the shell blocks of the README and of docs/*.md, with
+    the status it promises."""
+    pages = [README, *sorted((ROOT / "docs").glob("*.md"))]
+    blocks = [block for page in pages
+              for block in re.findall(r"```sh\n(.*?)```", page.read_text(), flags=re.S)]
     lines = [line for block in blocks for line in block.splitlines() if line.startswith("curl ")]
     return [(line.split("  # ")[0], int(line.split("  # ")[1][:3])) for line in lines]
 
 
-def test_the_readme_walkthrough_runs_against_the_demo(demo):
+def test_the_walkthrough_runs_against_the_demo(demo):
     base, tokens = demo
-    lines = readme_curl_lines()
-    assert len(lines) >= 8
+    lines = walkthrough_curl_lines()
+    assert len(lines) >= 16
     env = {**os.environ, **tokens}
     for command, expected in lines:
         command = command.replace("http://127.0.0.1:8000", base)

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "djfapi",  # only for its commands: manage.py djfapi_keys, djfapi_token
     "companies",
 ]
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Django management commands, found when ``"djfapi"`` is in ``INSTALLED_APPS``."""
