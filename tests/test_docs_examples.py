@@ -300,3 +300,23 @@ def test_the_readme_example_is_secure_and_per_tenant(readme):
 
 def test_the_readme_testing_example_runs(readme):
     readme["test_companies_are_per_tenant"](None)
+
+
+def test_the_project_blocks_compile_and_their_settings_are_djfapis(settings):
+    """The blocks naming a project file are not run with the others; each compiles, and a
+    settings block's DJFAPI holds only keys and classes djfapi reads (an unknown key, or a class
+    path that does not import, is an ImproperlyConfigured)."""
+    from djfapi.conf import DEFAULTS, api_setting
+
+    blocks = [(page, block) for page in doc_pages() for block in blocks_of(page)
+              if block.startswith(PROJECT_FILES)]
+    assert len(blocks) >= 5
+    for page, block in blocks:
+        code = compile(block, str(page), "exec")
+        if block.startswith("# myproject/settings.py"):
+            namespace: dict = {}
+            exec(code, namespace)
+            settings.DJFAPI = namespace["DJFAPI"]
+            for name in namespace["DJFAPI"]:
+                assert name in DEFAULTS, (page, name)
+                api_setting(name)
