@@ -14,6 +14,7 @@ import argparse
 import os
 import re
 import secrets
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -123,20 +124,53 @@ def _write(path: Path, data: bytes, mode: int, *, replace: bool) -> None:
         raise
 
 
-def write_key_pair(pair: KeyPair, directory: Path | str, *, force: bool = False) -> KeyFiles:
-    """Write ``pair`` into ``directory`` (made if missing): the private key with mode 0600, the
-    public key 0644 (both less what the umask takes). ``KeysError``, and nothing written, if
-    either file exists, unless ``force``."""
-    directory = Path(directory).absolute()
-    files = KeyFiles(pair.algorithm, directory / PRIVATE_KEY_FILE, directory / PUBLIC_KEY_FILE)
+def _make_directory(directory: Path) -> None:
+    """Make ``directory`` and its missing parents with mode 0700 (never wider, whatever the
+    umask); ``KeysError`` for one that exists and that every user may write to without the
+    sticky bit (``/tmp`` has it): anyone could swap the keys in it."""
+    missing, parent = [], directory
+    while not os.path.lexists(parent):
+        missing.append(parent)
+        parent = parent.parent
+    for path in reversed(missing):
+        os.mkdir(path, 0o700)
+    mode = directory.stat().st_mode
+    if mode & stat.S_IWOTH and not mode & stat.S_ISVTX:
+        raise KeysError(f"{directory} may be written by every user (mode {stat.S_IMODE(mode):o}), who "
+                        "could replace the keys in it; nothing was written. Choose a directory only you "
+                        "can write to, or chmod o-w it.")
+
+
+def _refuse_existing(files: KeyFiles, *, force: bool) -> None:
+    """``KeysError`` for key paths that exist (without ``force``) or that no file can replace
+    (a directory): checked before anything is written, so a pair is written whole or not at all."""
     existing = [str(path) for path in (files.private, files.public) if os.path.lexists(path)]
     if existing and not force:
         raise KeysError(f"{' and '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; "
                         "nothing was written. Pass --force to replace the key pair (tokens signed "
                         "with the old key will no longer verify).")
-    directory.mkdir(parents=True, exist_ok=True)
-    _write(files.private, pair.private_pem, 0o600, replace=force)
+    blocked = [str(path) for path in (files.private, files.public) if path.is_dir() and not path.is_symlink()]
+    if blocked:
+        raise KeysError(f"{' and '.join(blocked)} is a directory, which no key file can replace; nothing "
+                        "was written.")
+
+
+def write_key_pair(pair: KeyPair, directory: Path | str, *, force: bool = False) -> KeyFiles:
+    """Write ``pair`` into ``directory`` (made if missing): the private key with mode 0600, the
+    public key 0644 (both less what the umask takes). ``KeysError``, and nothing written, if
+    either file exists, unless ``force``; a public key that cannot be written takes the new
+    private key with it, so the two files on disk are always one pair."""
+    directory = Path(directory).absolute()
+    files = KeyFiles(pair.algorithm, directory / PRIVATE_KEY_FILE, directory / PUBLIC_KEY_FILE)
+    _refuse_existing(files, force=force)
+    _make_directory(directory)
     _write(files.public, pair.public_pem, 0o644, replace=force)
+    try:
+        _write(files.private, pair.private_pem, 0o600, replace=force)
+    except BaseException:
+        if not force:
+            files.public.unlink(missing_ok=True)  # made above by O_EXCL, so ours
+        raise
     return files
 
 

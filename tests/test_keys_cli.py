@@ -266,7 +266,7 @@ def test_a_bad_ttl_is_a_command_error(project):
      ["settings.JWT_PRIVATE_KEY cannot sign ES256 tokens", "curve"]),
 ])
 def test_settings_that_cannot_sign_are_a_command_error(project, settings, says):
-    demo_key = project.state / "development-only-jwt-key.pem"
+    demo_key = project.state / "jwt-private.pem"
     other_key = generate_key_pair("ES256").private_pem.decode()
     (project.state / "settings" / "broken.py").write_text(
         f"from keysettings import *  # noqa\nDEMO_KEY = {str(demo_key)!r}\nOTHER_ES256_KEY = {other_key!r}\n"
@@ -283,3 +283,73 @@ def test_sign_token_makes_the_tokens_make_token_makes(monkeypatch):
                   {"scopes_claim": "aud", "exp": None, "role": "admin"}):
         assert sign_token(["a.b.read"], key="k" * 32, algorithm="HS256", **token) == make_token(
             ["a.b.read"], key="k" * 32, algorithm="HS256", **token)
+
+
+def test_directories_made_for_keys_are_the_users_alone_whatever_the_umask(tmp_path):
+    made = run(["bash", "-c", f"umask 000 && exec {sys.executable} -m djfapi keys --out k0/sub"],
+               cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    for directory in (tmp_path / "k0", tmp_path / "k0" / "sub"):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
+    assert stat.S_IMODE((tmp_path / "k0" / "sub" / "jwt-private.pem").stat().st_mode) == 0o600
+
+
+def test_a_directory_every_user_may_write_to_is_refused(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    refused = keys("--out", str(shared))
+    assert refused.returncode == 1
+    assert "may be written by every user" in refused.stderr
+    assert list(shared.iterdir()) == []
+    shared.chmod(0o1777)  # sticky, as /tmp: others cannot replace files they do not own
+    assert keys("--out", str(shared)).returncode == 0
+
+
+def demo_check(state: Path):
+    env = {"DEMO_STATE_DIR": str(state), "DATABASE_URL": f"sqlite:///{state / 'db.sqlite3'}"}
+    return run(["bash", "-c", f"umask 000 && exec {sys.executable} manage.py check"], env=env, cwd=EXAMPLE)
+
+
+def test_the_demo_makes_its_key_as_keys_does(tmp_path):
+    checked = demo_check(tmp_path / "state")
+    assert checked.returncode == 0, checked.stderr
+    assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "state" / "jwt-private.pem").stat().st_mode) == 0o600
+
+
+def test_the_demo_writes_no_key_through_a_symlink(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    (state / "jwt-private.pem").symlink_to(tmp_path / "elsewhere.pem")
+    checked = demo_check(state)
+    assert checked.returncode != 0
+    assert "symlinks" in checked.stderr
+    assert not (tmp_path / "elsewhere.pem").exists()
+
+
+def test_a_key_pair_is_written_whole_or_not_at_all(tmp_path):
+    (tmp_path / "k" / "jwt-public.pem").mkdir(parents=True)  # no file can replace a directory
+    for forced, says in (((), "already exists"), (("--force",), "is a directory")):
+        refused = keys("--out", str(tmp_path / "k"), *forced)
+        assert refused.returncode == 1
+        assert says in refused.stderr
+        assert sorted(path.name for path in (tmp_path / "k").iterdir()) == ["jwt-public.pem"]
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--sub", ""], "--sub '' is not a name"),
+    (["--sub", "alice", "--tenant", ""], "--tenant '' is not a name"),
+    (["--sub", b"al\xffice"], "is not a name"),  # not UTF-8: a lone surrogate in Python
+    (["--sub", "alice", "--scope", "a.b.read.any a.b.create"], "is not one scope"),
+])
+def test_claims_the_bearer_would_refuse_are_a_command_error(project, args, says):
+    refused = manage(project, "djfapi_token", *args)
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert says in refused.stderr
+
+
+def test_a_token_without_a_tenant_says_what_it_cannot_reach(project):
+    made = manage(project, "djfapi_token", "--sub", "alice", "--scope", READ_ANY)
+    assert made.returncode == 0, made.stderr
+    assert "names no tenant" in made.stderr

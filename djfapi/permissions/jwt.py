@@ -49,7 +49,7 @@ def _numeric_exp(token: str) -> bool:
     return isinstance(exp, int | float) and not isinstance(exp, bool)
 
 
-def _is_text(value: Any) -> bool:
+def is_text(value: Any) -> bool:
     """A non-empty string a database can store: no NUL, no lone surrogate."""
     if not isinstance(value, str) or not value or "\x00" in value:
         return False
@@ -70,7 +70,7 @@ def _is_time(value: Any) -> bool:
         return False
 
 
-class _Rejected(Exception):
+class Rejected(Exception):
     """A token that decoded but whose claims djfapi cannot use; the message is for the log."""
 
 
@@ -136,28 +136,28 @@ class JWTBearer(HTTPBearer):
             return frozenset(value.split())
         if isinstance(value, list) and all(isinstance(scope, str) for scope in value):
             return frozenset(value)
-        raise _Rejected(f"the {self.scopes_claim!r} claim is a {type(value).__name__}, "
+        raise Rejected(f"the {self.scopes_claim!r} claim is a {type(value).__name__}, "
                         "not a string or a list of strings")
 
     def check_claims(self, claims: dict[str, Any], *, require_tenant: bool = False) -> None:
-        """Raise ``_Rejected`` unless the claims djfapi reads have the types they must have:
+        """Raise ``Rejected`` unless the claims djfapi reads have the types they must have:
         ``sub`` (required unless ``require_sub=False``) and the tenant claim non-empty text
         (no NUL, valid Unicode), ``exp``/``nbf``/``iat`` finite numbers, the tenant present if
         ``require_tenant``."""
         if self.require_sub and claims.get("sub") is None:
-            raise _Rejected("the token has no 'sub' claim")
+            raise Rejected("the token has no 'sub' claim")
         for name in ("sub", self.tenant_claim):
             value = claims.get(name)
-            if value is not None and not _is_text(value):
-                raise _Rejected(f"the {name!r} claim is {type(value).__name__} {value!r}, "
+            if value is not None and not is_text(value):
+                raise Rejected(f"the {name!r} claim is {type(value).__name__} {value!r}, "
                                 "not a non-empty string of valid text")
         for name in ("exp", "nbf", "iat"):
             value = claims.get(name)
             if value is not None and not _is_time(value):
-                raise _Rejected(f"the {name!r} claim is {type(value).__name__} {str(value)[:40]!r}, "
+                raise Rejected(f"the {name!r} claim is {type(value).__name__} {str(value)[:40]!r}, "
                                 "not a time")
         if require_tenant and claims.get(self.tenant_claim) is None:
-            raise _Rejected(f"the token has no {self.tenant_claim!r} (tenant) claim, "
+            raise Rejected(f"the token has no {self.tenant_claim!r} (tenant) claim, "
                             "and tenancy applies here")
 
     async def __call__(self, request: Request, security_scopes: SecurityScopes) -> Access | None:  # type: ignore[override]
@@ -182,7 +182,7 @@ class JWTBearer(HTTPBearer):
             granted = self.granted_scopes(claims)
         except jwt.ExpiredSignatureError:  # PyJWT reads `"exp": true` as 1: that is malformed, not expired
             raise self.unauthorized("expired", expired=_numeric_exp(token)) from None
-        except (jwt.PyJWTError, _Rejected) as exc:
+        except (jwt.PyJWTError, Rejected) as exc:
             raise self.unauthorized(f"{type(exc).__name__}: {exc}") from None
         access = Access(AccessToken(claims), granted, tenant_claim=self.tenant_claim)
         if not check_scopes or not scopes:

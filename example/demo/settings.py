@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STATE_DIR = Path(os.environ.get("DEMO_STATE_DIR", BASE_DIR / ".demo"))
-STATE_DIR.mkdir(parents=True, exist_ok=True)
+STATE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)  # never wider: the signing key is in it
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "djfapi-demo-development-only")
 DEBUG = os.environ.get("DJANGO_DEBUG") == "1"
@@ -95,20 +95,20 @@ DATABASES = {"default": database(os.environ.get("DATABASE_URL", f"sqlite:///{STA
 
 
 def _development_keys() -> tuple[str, str]:
-    """A P-521 key pair for ES512 tokens, made once and kept in STATE_DIR. Development only."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    """A P-521 key pair for ES512 tokens, made once in STATE_DIR as `python -m djfapi keys`
+    makes them (the private key 0600 from its first moment, never through a symlink).
+    Development only."""
+    from django.core.exceptions import ImproperlyConfigured
 
-    path = STATE_DIR / "development-only-jwt-key.pem"
-    if not path.exists():
-        key = ec.generate_private_key(ec.SECP521R1())
-        path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-        path.chmod(0o600)
-    private = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    public = private.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
-    return path.read_text(), public.decode()
+    from djfapi.keys import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, create_keys
+
+    private, public = STATE_DIR / PRIVATE_KEY_FILE, STATE_DIR / PUBLIC_KEY_FILE
+    if STATE_DIR.stat().st_mode & 0o002 or private.is_symlink() or public.is_symlink():
+        raise ImproperlyConfigured(f"{STATE_DIR} is writable by every user, or its keys are symlinks: "
+                                   "anyone could swap the demo's signing key. Use another DEMO_STATE_DIR.")
+    if not (os.path.lexists(private) or os.path.lexists(public)):
+        create_keys("ES512", STATE_DIR)
+    return private.read_text(), public.read_text()
 
 
 JWT_PRIVATE_KEY, JWT_PUBLIC_KEY = _development_keys()

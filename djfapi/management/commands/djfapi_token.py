@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from djfapi.keys import parse_ttl
-from djfapi.permissions.jwt import JWTBearer
+from djfapi.permissions.jwt import JWTBearer, Rejected, is_text
 from djfapi.tokens import sign_token
 
 NO_KEY = ("settings.JWT_PRIVATE_KEY is not set, so there is no key to sign with: make a key pair with "
@@ -41,12 +41,29 @@ class Command(BaseCommand):
             ttl = parse_ttl(options["ttl"])
         except ValueError as error:
             raise CommandError(str(error)) from None
+        check_arguments(options["sub"], options["tenant"], options["scopes"])
         token = signed(options["scopes"], user=options["sub"], tenant=options["tenant"], expires_in=ttl)
         expires = datetime.fromtimestamp(verified(token)["exp"], UTC)
         self.stdout.write(token)
         tenant = f" in tenant {options['tenant']}" if options["tenant"] else ""
         self.stderr.write(f"Development token for {options['sub']}{tenant}, expires at "
                           f"{expires:%Y-%m-%d %H:%M:%S} UTC.", style_func=self.style.WARNING)
+        if not options["tenant"]:
+            self.stderr.write("It names no tenant (--tenant): routes where tenancy applies answer it 401.",
+                              style_func=self.style.WARNING)
+
+
+def check_arguments(sub: str, tenant: str | None, scopes: list[str]) -> None:
+    """``CommandError`` for a claim ``JWTBearer`` would refuse: an empty ``sub`` or tenant, one
+    with a NUL or invalid text, a scope with whitespace in it (the claim is space-separated)."""
+    for option, value in (("--sub", sub), ("--tenant", tenant)):
+        if value is not None and not is_text(value):
+            raise CommandError(f"{option} {value!r} is not a name a token can carry: give non-empty "
+                               "text without NUL characters.")
+    for scope in scopes:
+        if not scope or any(character.isspace() for character in scope):
+            raise CommandError(f"--scope {scope!r} is not one scope: give each scope its own --scope, "
+                               "without spaces.")
 
 
 def signed(scopes: list[str], **token: Any) -> str:
@@ -74,8 +91,14 @@ def verified(token: str) -> dict[str, Any]:
     if getattr(settings, "JWT_PUBLIC_KEY", None) is None:
         claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
         return claims
+    bearer = JWTBearer()
     try:
-        return JWTBearer().decode(token)
+        claims = bearer.decode(token)
     except (jwt.PyJWTError, ValueError, TypeError) as error:
         raise CommandError(f"The token does not verify with settings.JWT_PUBLIC_KEY ({type(error).__name__}: "
                            f"{error}): is it the public key of JWT_PRIVATE_KEY?") from error
+    try:
+        bearer.check_claims(claims)
+    except Rejected as error:
+        raise CommandError(f"JWTBearer would refuse this token: {error}.") from error
+    return claims
