@@ -4,6 +4,8 @@
 # make test: the same environment; the suite on SQLite and (when reachable) PostgreSQL.
 #   make test PYTHON=python3.12 VENV=.venv-py312 DJANGO='django>=6,<7'
 # make lint: ruff and mypy.
+# make test-lowest: the suite on SQLite with exactly the lowest versions pyproject.toml allows
+#   for Django, FastAPI, pydantic, PyJWT and psycopg (its own venv, .venv-lowest).
 # make package: the sdist and the wheel into dist/, checked with twine (CI builds them on leg 1).
 # make docs: the documentation site (docs/, mkdocs.yml) into site/, --strict, offline;
 #   make docs-serve serves it with live reload on 127.0.0.1:8001 (DOCS_PORT=).
@@ -32,13 +34,14 @@ FUZZ_EXAMPLES ?= 20
 FUZZ_SEED ?= 20260611
 FUZZ_DATABASE ?= sqlite
 BENCH_VENV ?= .venv-bench
+LOWEST_VENV ?= .venv-lowest
 BENCH_ARGS ?=
 PROFILE ?=
 
 # The stamp names the interpreter and Django asked for, so asking for others rebuilds the venv.
 STAMP := $(VENV)/.installed-$(shell echo '$(PYTHON) $(DJANGO)' | cksum | cut -d' ' -f1)
 
-.PHONY: docs docs-serve demo demo-reset test fuzz soak lint install clean bench bench-inprocess bench-threads
+.PHONY: docs docs-serve demo demo-reset test test-lowest fuzz soak lint install clean bench bench-inprocess bench-threads
 
 install: $(STAMP)
 
@@ -67,6 +70,20 @@ docs-serve: install
 
 test: install
 	$(VENV)/bin/python scripts/run_tests.py $(PYTEST_ARGS)
+
+# The dev environment, then exactly the floors pyproject.toml declares for the direct
+# dependencies (scripts/lowest_versions.py), and the suite once on SQLite.
+$(LOWEST_VENV)/.installed-lowest: pyproject.toml scripts/lowest_versions.py
+	rm -f $(LOWEST_VENV)/.installed-lowest
+	$(PYTHON) -m venv --clear $(LOWEST_VENV)
+	$(LOWEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOWEST_VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	$(LOWEST_VENV)/bin/python -m pip install --quiet $$($(LOWEST_VENV)/bin/python scripts/lowest_versions.py)
+	touch $@
+
+test-lowest: $(LOWEST_VENV)/.installed-lowest
+	$(LOWEST_VENV)/bin/python scripts/lowest_versions.py --check
+	DJFAPI_TEST_DATABASE=sqlite $(LOWEST_VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
 
 fuzz: install
 	$(VENV)/bin/python scripts/fuzz.py --examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED) --database $(FUZZ_DATABASE)

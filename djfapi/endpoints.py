@@ -22,6 +22,7 @@ from fastapi import Body, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.dependencies.utils import get_dependant
 from fastapi.security import SecurityScopes
 from pydantic import AfterValidator, PlainValidator
+from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import UploadFile
 
 from djfapi.call import Call
@@ -192,8 +193,10 @@ async def form_body(request: Request, form: FormShape) -> tuple[dict[str, Any], 
     """A form body as the JSON object it stands for, checked like one, and its uploaded files."""
     if media_type(request) == "application/x-www-form-urlencoded":
         check_utf8_form(await request.body())
-    # A body python-multipart cannot parse is Starlette's 400, naming why.
-    sent = await request.form(max_files=len(form.files) + 1)  # one more: two in a field is a 422
+    try:  # one file more than the fields take: two in a field is a 422
+        sent = await request.form(max_files=len(form.files) + 1)
+    except MultipartParseError as error:  # Starlette < 1.0 let python-multipart's error through
+        raise HTTPException(400, detail=f"The multipart body cannot be read: {error}") from None
     data, uploads, errors = form.read(sent)
     if errors:
         raise HTTPException(422, detail=errors)

@@ -11,10 +11,13 @@ development token with the private key; :func:`parse_ttl` reads its ``--ttl``.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import re
 import secrets
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -164,14 +167,27 @@ def write_key_pair(pair: KeyPair, directory: Path | str, *, force: bool = False)
     files = KeyFiles(pair.algorithm, directory / PRIVATE_KEY_FILE, directory / PUBLIC_KEY_FILE)
     _refuse_existing(files, force=force)
     _make_directory(directory)
-    _write(files.public, pair.public_pem, 0o644, replace=force)
-    try:
-        _write(files.private, pair.private_pem, 0o600, replace=force)
-    except BaseException:
-        if not force:
-            files.public.unlink(missing_ok=True)  # made above by O_EXCL, so ours
-        raise
+    with _locked(directory):  # two runs at once write one pair after the other, never a mix
+        _refuse_existing(files, force=force)
+        _write(files.public, pair.public_pem, 0o644, replace=force)
+        try:
+            _write(files.private, pair.private_pem, 0o600, replace=force)
+        except BaseException:
+            if not force:
+                files.public.unlink(missing_ok=True)  # made above by O_EXCL, so ours
+            raise
     return files
+
+
+@contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """An exclusive lock on ``directory`` (``flock``) for as long as the block runs."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 def create_keys(algorithm: str, directory: Path | str, *, force: bool = False) -> KeyFiles:
