@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 
 from packaging.requirements import Requirement
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
 DIRECT = ("django", "fastapi", "pydantic", "pyjwt", "psycopg")
@@ -59,7 +60,8 @@ def installed_elsewhere() -> list[str]:
     from importlib.metadata import version
 
     return [f"{name} {version(name)} (floor {floor_of(requirement)})"
-            for name, requirement in floors().items() if version(name) != floor_of(requirement)]
+            for name, requirement in floors().items()
+            if Version(version(name)) != Version(floor_of(requirement))]
 
 
 if __name__ == "__main__":

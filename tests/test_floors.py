@@ -42,3 +42,15 @@ def test_a_floor_that_differs_between_extras_is_an_error(tmp_path):
         'jwt = ["pyjwt[crypto]>=2.13"]', 'jwt = ["pyjwt[crypto]>=2.8"]'))
     with pytest.raises(SystemExit, match="pyjwt: floors"):
         floors(pyproject)
+
+
+def test_the_check_reads_versions_as_versions(monkeypatch):
+    import importlib.metadata
+
+    import lowest_versions
+
+    installed = {name: floor_of(requirement) + ".0" for name, requirement in floors().items()}
+    monkeypatch.setattr(importlib.metadata, "version", installed.__getitem__)
+    assert lowest_versions.installed_elsewhere() == []  # 2.10.0 is the floor 2.10
+    installed["pyjwt"] = "2.15.1"
+    assert lowest_versions.installed_elsewhere() == ["pyjwt 2.15.1 (floor 2.13)"]

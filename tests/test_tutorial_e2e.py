@@ -131,7 +131,7 @@ class Reader:
 def test_the_tutorial_runs_from_an_empty_project(tmp_path):
     steps = events()
     assert [what for kind, what, _ in steps if kind == "run"][:2] == [
-        "pip install 'djfapi[standard]'", "django-admin startproject myproject ."]
+        "pip install -e '/path/to/djfapi[standard]'", "django-admin startproject myproject ."]
     project = tmp_path / "mysite"
     project.mkdir()
     reader = Reader(project, tmp_path / "server.log")
