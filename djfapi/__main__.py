@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from djfapi import __version__
-from djfapi.keys import KeysError, add_key_arguments, create_keys, settings_lines, written_note
+from djfapi.keys import KeysError, add_key_arguments, create_keys, project_dir, settings_lines, written_note
 
 
 def parser() -> argparse.ArgumentParser:
@@ -38,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"djfapi keys: {error}", file=sys.stderr)
         return 1
     print(written_note(files), file=sys.stderr)
-    print("\n".join(settings_lines(files)))
+    print("\n".join(settings_lines(files, project_dir(Path.cwd()))))
     return 0
 
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALGORITHMS", "DEFAULT_ALGORITHM", "KeyFiles", "KeyPair", "KeysError", "add_key_arguments",
-    "algorithm_named", "create_keys", "generate_key_pair", "parse_ttl", "settings_lines",
+    "algorithm_named", "create_keys", "generate_key_pair", "parse_ttl", "project_dir", "settings_lines",
     "write_key_pair", "written_note",
 ]
 
@@ -129,19 +129,20 @@ def _write(path: Path, data: bytes, mode: int, *, replace: bool) -> None:
 
 def _make_directory(directory: Path) -> None:
     """Make ``directory`` and its missing parents with mode 0700 (never wider, whatever the
-    umask); ``KeysError`` for one that exists and that every user may write to without the
-    sticky bit (``/tmp`` has it): anyone could swap the keys in it."""
+    umask); ``KeysError`` when the directory, or the one the new ones go into, may be written by
+    every user without the sticky bit (``/tmp`` has it): anyone could swap the keys, or the
+    new directory itself."""
     missing, parent = [], directory
     while not os.path.lexists(parent):
         missing.append(parent)
         parent = parent.parent
-    for path in reversed(missing):
-        os.mkdir(path, 0o700)
-    mode = directory.stat().st_mode
+    mode = parent.stat().st_mode
     if mode & stat.S_IWOTH and not mode & stat.S_ISVTX:
-        raise KeysError(f"{directory} may be written by every user (mode {stat.S_IMODE(mode):o}), who "
+        raise KeysError(f"{parent} may be written by every user (mode {stat.S_IMODE(mode):o}), who "
                         "could replace the keys in it; nothing was written. Choose a directory only you "
                         "can write to, or chmod o-w it.")
+    for path in reversed(missing):
+        os.mkdir(path, 0o700)
 
 
 def _refuse_existing(files: KeyFiles, *, force: bool) -> None:
@@ -200,16 +201,31 @@ def _literal(text: str) -> str:
     return repr(text) if '"' in text else f'"{repr(text)[1:-1]}"'
 
 
-def settings_lines(files: KeyFiles) -> list[str]:
-    """The Django settings that read the key pair ``files`` and accept its tokens."""
+def _path_expression(path: Path, base_dir: Path | None) -> str:
+    """Python for ``path``: ``BASE_DIR / "keys/jwt-private.pem"`` below ``base_dir`` (the project
+    moves, the settings still find it), else the absolute path."""
+    if base_dir is not None and path.is_relative_to(base_dir.absolute()):
+        return f"(BASE_DIR / {_literal(path.relative_to(base_dir.absolute()).as_posix())})"
+    return f"Path({_literal(str(path))})"
+
+
+def settings_lines(files: KeyFiles, base_dir: Path | None = None) -> list[str]:
+    """The Django settings that read the key pair ``files`` and accept its tokens; paths below
+    ``base_dir`` (the project's ``BASE_DIR``) relative to it."""
+    private, public = (_path_expression(path, base_dir) for path in (files.private, files.public))
     return [
-        "from pathlib import Path",
-        f"JWT_PRIVATE_KEY = Path({_literal(str(files.private))}).read_text()  # signs: manage.py "
-        "djfapi_token, djfapi.testing",
-        f"JWT_PUBLIC_KEY = Path({_literal(str(files.public))}).read_text()  # JWTBearer verifies with it",
+        "from pathlib import Path" if "BASE_DIR" not in private + public else
+        "# BASE_DIR: the folder of manage.py, as django-admin startproject defines it",
+        f"JWT_PRIVATE_KEY = {private}.read_text()  # signs: manage.py djfapi_token, djfapi.testing",
+        f"JWT_PUBLIC_KEY = {public}.read_text()  # JWTBearer verifies with it",
         f"JWT_ALGORITHMS = [{_literal(files.algorithm)}]",
         '# JWT_ISSUER = "https://auth.example"  # optional: then every token must carry this "iss"',
     ]
+
+
+def project_dir(start: Path) -> Path | None:
+    """``start`` when it holds a Django project's ``manage.py`` (where ``BASE_DIR`` points), else None."""
+    return start if (start / "manage.py").is_file() else None
 
 
 def written_note(files: KeyFiles) -> str:

@@ -12,10 +12,12 @@ import decimal
 import re
 from typing import Annotated, Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Left, Right, StrIndex
 from django.db.models.lookups import Exact, GreaterThan
+from django.utils import timezone
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 from pydantic import Field as PydanticField
 
@@ -65,7 +67,13 @@ _MOMENT_SCHEMA = {"type": "string", "format": "date-time",
 
 def _in_every_database(value: datetime.datetime) -> datetime.datetime:
     """A datetime every database can compare with: a UTC offset within ±15:59 (PostgreSQL's)
-    and a UTC equivalent inside years 1-9999."""
+    and a UTC equivalent inside years 1-9999. One without an offset (a date alone, too) is read
+    in the current time zone (``TIME_ZONE``) with ``USE_TZ``, as Django's forms and DRF read it."""
+    if settings.USE_TZ and timezone.is_naive(value):
+        try:
+            value = timezone.make_aware(value)
+        except (OverflowError, ValueError):
+            raise ValueError("the moment is outside years 1-9999 in UTC") from None
     offset = value.utcoffset()
     if offset is not None and abs(offset) >= datetime.timedelta(hours=16):
         raise ValueError("the UTC offset must be within ±15:59")

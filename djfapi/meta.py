@@ -69,9 +69,10 @@ def walk(model: type[models.Model], path: str) -> list[AnyField]:
         try:
             field = current._meta.get_field(part)
         except FieldDoesNotExist:
+            known = ", ".join(sorted(field.name for field in current._meta.get_fields()))
+            where = "" if part == path else f"{path!r} does not name a field of {model.__name__}: "
             raise ImproperlyConfigured(
-                f"{path!r} does not name a field of {model.__name__}: {part!r} is not a field of "
-                f"{current.__name__}."
+                f"{where}{part!r} is not a field of {current.__name__} (its fields: {known})."
             ) from None
         fields.append(field)
         current = field.related_model if field.is_relation else None

@@ -16,8 +16,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "djfapi"
 LAYERS = [
     ["djfapi.exceptions", "djfapi.signalling", "djfapi.conditional", "djfapi.meta", "djfapi.keyset",
      "djfapi.conf", "djfapi.hosts", "djfapi.keys", "djfapi.tokens", "djfapi.apps"],
-    ["djfapi.schemas", "djfapi.permissions.access", "djfapi.filters", "djfapi.lookups",
-     "djfapi.django_filter", "djfapi.pagination", "djfapi.inputs", "djfapi.tenancy"],
+    ["djfapi.schemas", "djfapi.permissions.access", "djfapi.permissions.jwks", "djfapi.filters",
+     "djfapi.lookups", "djfapi.django_filter", "djfapi.pagination", "djfapi.inputs", "djfapi.tenancy"],
     ["djfapi.permissions", "djfapi.throttling"],
     ["djfapi.viewsets"],
     ["djfapi.routes"],

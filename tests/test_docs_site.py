@@ -5,6 +5,7 @@ reaches every page and the search finds what it should."""
 
 import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -59,6 +60,7 @@ def test_a_broken_link_fails_the_strict_build(tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(ROOT / "docs", copy / "docs")
     shutil.copy(ROOT / "mkdocs.yml", copy / "mkdocs.yml")
+    shutil.copytree(ROOT / "scripts", copy / "scripts")
     page = copy / "docs" / "demo.md"
     page.write_text(page.read_text() + "\nSee [nowhere](security.md#no-such-heading).\n")
     result = subprocess.run(
@@ -156,7 +158,9 @@ def test_the_api_reference_is_rendered_from_the_docstrings(site, browser_page):
     page = browser_page
     page.goto(site + "/reference/")
     text = page.locator("article").inner_text()
-    for name in ("ModelViewSet", "Router", "JWTBearer", "CursorPagination", "make_token"):
+    for name in ("ModelViewSet", "Router", "JWTBearer", "CursorPagination", "make_token",
+                 "perform_create", "perform_update", "perform_destroy", "filter_fields"):
         assert name in text, name
     assert "A signed token" in text  # make_token's docstring
+    assert re.findall(r":(?:class|meth|func|attr):", text) == []  # Sphinx roles shown as Sphinx does
     assert page.outside == []

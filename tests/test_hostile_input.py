@@ -277,3 +277,25 @@ def test_a_large_body_without_a_valid_token_is_401_before_it_is_parsed(library_a
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["loc"] == ["body", "padding"]
     assert parsed == [1, 1]
+
+
+@pytest.mark.parametrize(("query", "shown"), [
+    ("created_at__gte=2026-11-29", ["Later"]),  # a date alone: midnight in TIME_ZONE
+    ("created_at__gte=2026-11-29T00:30:00", ["Later"]),  # no offset: in TIME_ZONE, as DRF reads it
+    ("created_at__lt=2026-11-29T00:00:00%2B01:00", ["Earlier"]),  # 23:00 UTC the day before
+    ("created_at__range=2026-11-28,2026-11-29", ["Earlier"]),
+])
+def test_a_moment_without_an_offset_is_read_in_the_time_zone_without_a_warning(client, settings, query,
+                                                                                shown):
+    import warnings
+
+    settings.TIME_ZONE = "Europe/Oslo"  # UTC+1 in November
+    earlier = CompanyFactory(name="Earlier")
+    later = CompanyFactory(name="Later")
+    models.Company.objects.filter(pk=earlier.pk).update(created_at=datetime.fromisoformat("2026-11-28T22:30:00+00:00"))
+    models.Company.objects.filter(pk=later.pk).update(created_at=datetime.fromisoformat("2026-11-28T23:45:00+00:00"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Django's "received a naive datetime" would be a 500
+        listed = client.get(f"/companies?{query}")
+    assert listed.status_code == 200, listed.text
+    assert [c["name"] for c in listed.json()["items"]] == shown

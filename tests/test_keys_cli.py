@@ -384,3 +384,23 @@ def test_two_forced_runs_at_once_leave_one_pair(tmp_path, monkeypatch):
         run_.join()
     assert (out / "jwt-public.pem").read_bytes() == second.public_pem
     assert (out / "jwt-private.pem").read_bytes() == second.private_pem
+
+
+def test_a_new_directory_inside_one_every_user_may_write_to_is_refused(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # others could rename a new keys/ away and put theirs in its place
+    refused = keys("--out", str(shared / "keys"))
+    assert refused.returncode == 1
+    assert "may be written by every user" in refused.stderr
+    assert list(shared.iterdir()) == []
+
+
+def test_keys_made_in_a_project_are_read_relative_to_base_dir(tmp_path):
+    (tmp_path / "manage.py").write_text("")
+    made = keys("--out", "keys", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert 'JWT_PRIVATE_KEY = (BASE_DIR / "keys/jwt-private.pem").read_text()' in made.stdout
+    assert str(tmp_path) not in made.stdout
+    namespace = read_settings(f"from pathlib import Path\nBASE_DIR = Path({str(tmp_path)!r})\n{made.stdout}")
+    assert namespace["JWT_PRIVATE_KEY"] == (tmp_path / "keys" / "jwt-private.pem").read_text()

@@ -138,3 +138,11 @@ def test_a_filter_field_that_names_no_field_fails_at_registration():
 
     with pytest.raises(ImproperlyConfigured, match="'departments__nmae' does not name a field of Company"):
         Router().register("companies", Companies)
+
+
+def test_a_name_that_is_no_field_is_said_once_with_the_fields_there_are():
+    with pytest.raises(ImproperlyConfigured) as raised:
+        walk(models.Company, "nmae")
+    message = str(raised.value)
+    assert message.startswith("'nmae' is not a field of Company (its fields: ")
+    assert message.count("nmae") == 1 and "name" in message

@@ -70,7 +70,12 @@ def test_the_sdist_holds_what_the_wheel_is_built_from(dist):
     with tarfile.open(dist / SDIST_NAME) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
     assert {"LICENSE", "README.md", "pyproject.toml", "djfapi/py.typed", "djfapi/__init__.py"} <= names
-    assert {name.split("/")[0] for name in names} & {"tests", "example", "bench", "scripts", "docs"} == set()
+    # what the README links to travels with it
+    assert {"CHANGELOG.md", "SECURITY.md", "mkdocs.yml", "scripts/mkdocs_hooks.py", "docs/tutorial.md",
+            "docs/index.md"} <= names
+    assert {name.split("/")[0] for name in names} & {"tests", "example", "bench"} == set()
+    assert [name for name in names if name.startswith("scripts/") and name.endswith(".py")] == [
+        "scripts/mkdocs_hooks.py"]
 
 
 def test_the_installed_wheel_serves_an_api(dist, tmp_path):

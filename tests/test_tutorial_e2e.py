@@ -14,6 +14,7 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.serving import serve
@@ -138,5 +139,7 @@ def test_the_tutorial_runs_from_an_empty_project(tmp_path):
     with reader.stack:
         for step in steps:
             reader.step(*step)
+        admin_css = httpx.get(reader.server.base_url + "/static/admin/css/base.css")
+        assert admin_css.status_code == 200  # step 2's mount: the admin is styled
     assert reader.answers >= 6
     assert "TOKEN" in reader.env

@@ -14,11 +14,13 @@ with ``&``, ``|`` and ``~`` — run inside the request's ORM hop::
 from djfapi.permissions.access import ANY_VALID_TOKEN, Access, AccessScope, AccessToken, Scopes
 from djfapi.permissions.base import AllowAny, BasePermission
 from djfapi.permissions.classes import DjangoModelPermissions, HasScopes, IsAuthenticated
+from djfapi.permissions.jwks import JWKS
 from djfapi.permissions.jwt import JWTBearer
 from djfapi.permissions.users import TokenUser, UserBySubject
 
 __all__ = [
     "ANY_VALID_TOKEN",
+    "JWKS",
     "Access",
     "AccessScope",
     "AccessToken",

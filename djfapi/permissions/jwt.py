@@ -13,6 +13,13 @@ Every rejected token gets the same 401 (``WWW-Authenticate: Bearer error="invali
 telling only expiry apart, as RFC 6750 allows); the reason is logged at debug level on the
 ``djfapi.auth`` logger. A valid token holding none of the action's scopes is a 403 that names
 the scopes that would do.
+
+Tokens from an identity provider are verified with the keys it publishes (see
+:mod:`djfapi.permissions.jwks`), fetched off the event loop; a token whose key cannot be fetched
+is a 503 with ``Retry-After``::
+
+    token = JWTBearer(jwks_url="https://idp.example/.well-known/jwks.json", issuer="https://idp.example/",
+                      audience="my-api", algorithms=["RS256"])
 """
 
 from __future__ import annotations
@@ -24,18 +31,23 @@ from typing import Any
 
 from django.conf import settings
 from fastapi import HTTPException, Request
+from fastapi.openapi.models import OpenIdConnect
 from fastapi.security import HTTPBearer, SecurityScopes
 from fastapi.security.base import SecurityBase
 
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.permissions.access import Access, AccessToken
+from djfapi.permissions.jwks import DEFAULT_COOLDOWN, DEFAULT_TTL, JWKS, KeysUnavailable
 
-__all__ = ["INVALID_TOKEN", "JWTBearer", "RouteSecurity"]
+__all__ = ["INVALID_TOKEN", "KEYS_UNAVAILABLE", "JWTBearer", "RouteSecurity"]
 
 logger = logging.getLogger("djfapi.auth")
 
 INVALID_TOKEN = "The token is invalid or has expired."
 """The ``detail`` of every 401 for a token that was sent but rejected, whatever the reason."""
+
+KEYS_UNAVAILABLE = "The identity provider's signing keys could not be fetched; try again later."
+"""The ``detail`` of the 503 for a token whose key is not at hand while the provider is unreachable."""
 
 try:
     import jwt
@@ -74,10 +86,37 @@ class Rejected(Exception):
     """A token that decoded but whose claims djfapi cannot use; the message is for the log."""
 
 
+def key_source(key: Any, jwks_url: str | None, discovery_url: str | None) -> tuple[Any, str | None]:
+    """The static key or the JWKS URL a bearer verifies with: one of ``key=``, ``jwks_url=`` and
+    ``openid_configuration_url=`` as passed; when none is, settings ``JWT_JWKS_URL`` or
+    ``JWT_PUBLIC_KEY``. None of them, or two, is an ImproperlyConfigured."""
+    passed = [name for name, value in (("key", key), ("jwks_url", jwks_url),
+                                       ("openid_configuration_url", discovery_url)) if value is not None]
+    if len(passed) > 1:
+        raise ImproperlyConfigured(
+            f"JWTBearer got {' and '.join(f'{name}=' for name in passed)}: pass one, a static key= or "
+            "where the identity provider publishes its keys (jwks_url= or openid_configuration_url=).")
+    if passed:
+        return key, jwks_url
+    static, url = getattr(settings, "JWT_PUBLIC_KEY", None), getattr(settings, "JWT_JWKS_URL", None)
+    if static is not None and url is not None:
+        raise ImproperlyConfigured("JWTBearer() found settings JWT_PUBLIC_KEY and JWT_JWKS_URL both set: "
+                                   "keep the one tokens are verified with, or pass key= or jwks_url=.")
+    if static is None and url is None:
+        raise ImproperlyConfigured("JWTBearer has no key: pass key= (or jwks_url=) or set JWT_PUBLIC_KEY "
+                                   "(or JWT_JWKS_URL) in the Django settings.")
+    return static, url
+
+
 class JWTBearer(HTTPBearer):
     """Bearer JWTs verified with PyJWT; key, issuer and algorithms default to Django settings
     ``JWT_PUBLIC_KEY``, ``JWT_ISSUER`` and ``JWT_ALGORITHMS``. A token must name its user
-    (``sub``) unless ``require_sub=False``, for service tokens that name none."""
+    (``sub``) unless ``require_sub=False``, for service tokens that name none.
+
+    Instead of a key, ``jwks_url=`` (or settings ``JWT_JWKS_URL``) or ``openid_configuration_url=``
+    (whose document names the JWKS and the issuer) verifies tokens with an identity provider's
+    keys, as :class:`~djfapi.permissions.jwks.JWKS` fetches them: used ``jwks_ttl`` seconds, a
+    ``kid`` not among them fetched at most once a ``jwks_cooldown``."""
 
     def __init__(
         self,
@@ -90,38 +129,52 @@ class JWTBearer(HTTPBearer):
         tenant_claim: str = "ten",
         scheme_name: str | None = None,
         require_sub: bool = True,
+        *,
+        jwks_url: str | None = None,
+        openid_configuration_url: str | None = None,
+        jwks_ttl: float = DEFAULT_TTL,
+        jwks_cooldown: float = DEFAULT_COOLDOWN,
     ) -> None:
         if jwt is None:
             raise ImproperlyConfigured("JWTBearer needs PyJWT: pip install 'djfapi[jwt]'.")
-        self.key: Any = key if key is not None else getattr(settings, "JWT_PUBLIC_KEY", None)
+        self.key, jwks_url = key_source(key, jwks_url, openid_configuration_url)
         self.algorithms = list(algorithms or getattr(settings, "JWT_ALGORITHMS", None) or [])
-        self.issuer = issuer if issuer is not None else getattr(settings, "JWT_ISSUER", None)
+        # issuer= wins; else the discovery document's (get_issuer), else settings JWT_ISSUER.
+        self.issuer = issuer if issuer is not None or openid_configuration_url else getattr(
+            settings, "JWT_ISSUER", None)
         if not self.algorithms:
             raise ImproperlyConfigured(
                 "JWTBearer has no algorithms: pass algorithms=['ES512'] (or the ones your issuer "
                 "signs with) or set JWT_ALGORITHMS in the Django settings."
             )
-        if self.key is None:
-            raise ImproperlyConfigured(
-                "JWTBearer has no key: pass key= or set JWT_PUBLIC_KEY in the Django settings."
-            )
         if "none" in (algorithm.lower() for algorithm in self.algorithms):
             raise ImproperlyConfigured("JWTBearer refuses algorithm 'none': tokens must be signed.")
-        self.audience = audience
-        self.leeway = leeway
-        self.scopes_claim = scopes_claim
-        self.tenant_claim = tenant_claim
-        self.require_sub = require_sub
-        super().__init__(bearerFormat="JWT", scheme_name=scheme_name, auto_error=True)
+        self.jwks = None if self.key is not None else JWKS(
+            jwks_url, self.algorithms, discovery_url=openid_configuration_url, ttl=jwks_ttl,
+            cooldown=jwks_cooldown)
+        self.audience, self.leeway, self.require_sub = audience, leeway, require_sub
+        self.scopes_claim, self.tenant_claim = scopes_claim, tenant_claim
+        described = f"A JWT signed with a key of the JWKS at {jwks_url}." if jwks_url else None
+        super().__init__(bearerFormat="JWT", scheme_name=scheme_name, description=described, auto_error=True)
+        if openid_configuration_url is not None:  # OpenAPI clients find the provider (and its keys) there
+            self.model = OpenIdConnect(openIdConnectUrl=openid_configuration_url)  # type: ignore[assignment]
+
+    def get_issuer(self) -> str | None:
+        """The issuer tokens must name: ``issuer``, else the one the OpenID Connect discovery
+        document names, else settings ``JWT_ISSUER``."""
+        return self.issuer if self.issuer is not None or self.jwks is None else self.jwks.issuer
 
     def decode(self, token: str) -> dict[str, Any]:
-        """The verified claims of ``token``; PyJWT's errors propagate."""
-        required = ["exp"] + (["iss"] if self.issuer else []) + (["aud"] if self.audience else [])
+        """The verified claims of ``token``; PyJWT's errors propagate. With an identity provider's
+        keys, only those at hand are used: :meth:`ensure_keys` fetches them."""
+        key, algorithms = (self.key, self.algorithms) if self.jwks is None else self.jwks.signing_key(token)
+        issuer = self.get_issuer()
+        required = ["exp"] + (["iss"] if issuer else []) + (["aud"] if self.audience else [])
         return jwt.decode(
             token,
-            self.key,
-            algorithms=self.algorithms,
-            issuer=self.issuer,
+            key,
+            algorithms=algorithms,
+            issuer=issuer,
             audience=self.audience,
             leeway=self.leeway,
             options={"require": required, "verify_aud": self.audience is not None},
@@ -162,6 +215,17 @@ class JWTBearer(HTTPBearer):
 
     async def __call__(self, request: Request, security_scopes: SecurityScopes) -> Access | None:  # type: ignore[override]
         return await RouteSecurity(self)(request, security_scopes)
+
+    async def ensure_keys(self, token: str) -> None:
+        """With an identity provider's keys: fetch them, off the event loop, if ``token`` needs
+        them; 503 with ``Retry-After`` when its key is not at hand and they cannot be fetched."""
+        if self.jwks is None:
+            return
+        try:
+            await self.jwks.ensure(token)
+        except KeysUnavailable as error:
+            raise HTTPException(503, detail=KEYS_UNAVAILABLE,
+                                headers={"Retry-After": str(error.retry_after)}) from None
 
     def credentials(self, request: Request) -> str | None:
         """The bearer token of ``request``; 401 when there is none."""
@@ -221,5 +285,6 @@ class RouteSecurity(SecurityBase):
         token = self.bearer.credentials(request)
         if token is None:  # a scheme that lets anonymous calls through (auto_error=False)
             return None
+        await self.bearer.ensure_keys(token)
         return self.bearer.verify(token, security_scopes.scopes, check_scopes=self.check_scopes,
                                   require_tenant=self.require_tenant)

@@ -3,8 +3,10 @@ command (see :mod:`djfapi.keys`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from djfapi.keys import KeysError, add_key_arguments, create_keys, settings_lines, written_note
@@ -23,4 +25,5 @@ class Command(BaseCommand):
         except (KeysError, OSError) as error:
             raise CommandError(str(error)) from error
         self.stderr.write(written_note(files), style_func=self.style.WARNING)
-        self.stdout.write("\n".join(settings_lines(files)))
+        base_dir = getattr(settings, "BASE_DIR", None)
+        self.stdout.write("\n".join(settings_lines(files, Path(base_dir) if base_dir else None)))
