@@ -26,6 +26,7 @@ from djfapi.exceptions import ImproperlyConfigured
 from djfapi.filters import resolve_field
 from djfapi.hosts import checked_url
 from djfapi.openapi import description, error_responses, form_openapi, route_form
+from djfapi.permissions.base import check_permission_classes
 from djfapi.permissions.users import loader_of
 from djfapi.routes import MODEL_ROUTES, Ancestor, BoundRoute, ModelRoute, Registration, build_routes
 from djfapi.schemas import check_write_schema
@@ -193,10 +194,15 @@ class Router(APIRouter):
         return found[0]
 
     def _check(self, registration: Registration, routes: list[BoundRoute]) -> None:
+        viewset_name = registration.viewset.__name__
         check_throttle_classes(registration.viewset, declared_throttles(registration.viewset))
-        for route in routes:  # an @action's own throttle_classes=[...]
-            if route.extra is not None and route.extra.overrides.get("throttle_classes"):
-                check_throttle_classes(registration.viewset, route.extra.overrides["throttle_classes"])
+        check_permission_classes(viewset_name, registration.viewset.permission_classes)
+        for route in routes:  # an @action's own throttle_classes=[...], permission_classes=[...]
+            overrides = route.extra.overrides if route.extra is not None else {}
+            if overrides.get("throttle_classes"):
+                check_throttle_classes(registration.viewset, overrides["throttle_classes"])
+            if overrides.get("permission_classes"):
+                check_permission_classes(f"{viewset_name}.{route.action}", overrides["permission_classes"])
         if is_model_less(registration.viewset):
             return
         viewset, model = registration.viewset, registration.viewset.get_model()

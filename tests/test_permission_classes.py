@@ -147,3 +147,19 @@ def test_a_sub_names_a_user_only_as_its_pk_is_written(companies, sub):
     client = client_for(DjangoModelPermissions, scopes=DJANGO_SCOPES)
     client.authenticate([], tenant="t1", user=sub.format(pk=user.pk))
     assert client.get("/companies").status_code == 403
+
+
+def test_an_entry_that_is_no_permission_fails_at_register():
+    from djfapi import action
+    from djfapi.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match=r"Guarded.permission_classes holds <class 'object'>"):
+        client_for(object)
+
+    class ActionGuarded(secured.CompanyViewSet):
+        @action(detail=False, permission_classes=[IsAuthenticated, "IsAdmin"])
+        def report(self):
+            return {}
+
+    with pytest.raises(ImproperlyConfigured, match=r"ActionGuarded.report.permission_classes holds 'IsAdmin'"):
+        Router().register("companies", ActionGuarded)

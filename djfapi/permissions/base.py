@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import QuerySet
 from starlette.requests import Request
 
+from djfapi.exceptions import ImproperlyConfigured
 from djfapi.permissions.access import Access
 
 __all__ = ["AllowAny", "BasePermission", "ScopeSource", "ViewSetLike", "as_permission"]
@@ -114,6 +115,19 @@ def _instance(cls: _Composable) -> BasePermission:
 def as_permission(value: BasePermission | type[BasePermission]) -> BasePermission:
     """An instance for an entry of ``permission_classes``, which may hold classes or instances."""
     return value() if isinstance(value, type) else value
+
+
+def check_permission_classes(owner: str, permission_classes: Any) -> None:
+    """Raise ImproperlyConfigured, at ``router.register()``, for an entry of
+    ``permission_classes`` that is no permission (it would make every request a 500)."""
+    for entry in permission_classes:
+        permission = as_permission(entry)
+        if not all(callable(getattr(permission, name, None))
+                   for name in ("has_permission", "has_object_permission")):
+            raise ImproperlyConfigured(
+                f"{owner}.permission_classes holds {entry!r}, which is no permission: give "
+                "BasePermission subclasses (or instances) with has_permission(viewset) and "
+                "has_object_permission(viewset, obj).")
 
 
 class AllowAny(BasePermission):
