@@ -15,7 +15,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "djfapi"
 # router -> endpoints -> dispatch -> viewsets -> schemas/permissions/filters -> ORM helpers.
 LAYERS = [
     ["djfapi.exceptions", "djfapi.signalling", "djfapi.conditional", "djfapi.meta", "djfapi.keyset",
-     "djfapi.conf", "djfapi.hosts", "djfapi.keys", "djfapi.tokens", "djfapi.apps"],
+     "djfapi.conf", "djfapi.hosts", "djfapi.keys", "djfapi.tokens", "djfapi.apps",
+     "djfapi.permissions.fetching"],
     ["djfapi.schemas", "djfapi.permissions.access", "djfapi.permissions.jwks", "djfapi.filters",
      "djfapi.lookups", "djfapi.django_filter", "djfapi.pagination", "djfapi.inputs", "djfapi.tenancy"],
     ["djfapi.permissions", "djfapi.throttling"],

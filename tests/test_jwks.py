@@ -7,6 +7,7 @@ the event loop."""
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -32,7 +33,7 @@ import djfapi
 from djfapi import Router, ViewSet
 from djfapi.exceptions import ImproperlyConfigured
 from djfapi.permissions import JWTBearer, Scopes
-from djfapi.permissions.jwks import _SameSchemeRedirects
+from djfapi.permissions.fetching import _SameSchemeRedirects
 from djfapi.permissions.jwt import INVALID_TOKEN, KEYS_UNAVAILABLE
 
 ISSUER = "https://idp.djfapi.test/realms/acme"
@@ -68,6 +69,14 @@ class IdentityProvider:
         and ``not json`` carry the real document, so only the fetch's own limits refuse it."""
         if self.mode == "close":
             return  # the connection closes without an answer
+        if self.mode == "trickled headers":  # a tarpit: the status line, then a byte every 0.1 s
+            with contextlib.suppress(OSError):
+                handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                for _ in range(100):
+                    handler.wfile.write(b"X")
+                    handler.wfile.flush()
+                    time.sleep(0.1)
+            return
         if handler.path == "/moved" or self.mode == "redirect":
             handler.send_response(302)
             elsewhere = "file:///etc/passwd" if self.mode == "redirect" else f"{self.url}/jwks"
@@ -148,6 +157,7 @@ def app_for(bearer):
     router = Router()
     router.register("things", ThingViewSet)
     app = FastAPI()
+    app.state.bearer = bearer
     djfapi.install(app)
     app.include_router(router)
 
@@ -193,6 +203,14 @@ def get(client, token):
     return client.get("/things", headers={"Authorization": f"Bearer {token}"})
 
 
+def settled(bearer):
+    """Wait until the refresh running in the background (stale keys are served meanwhile) ends."""
+    deadline = time.monotonic() + 10
+    while bearer.jwks._in_flight is not None:
+        assert time.monotonic() < deadline, "the refresh did not end"
+        time.sleep(0.01)
+
+
 def test_a_token_is_verified_with_the_providers_key_fetched_once(idp, client, key_a):
     idp.publish(key_a)
     response = get(client, key_a.token())
@@ -216,10 +234,12 @@ def test_a_rotated_key_is_fetched_once_and_the_keys_again_after_the_ttl(idp, cli
     idp.publish(key_b)  # A is withdrawn: it is honoured until the keys are fetched again
     assert get(client, key_a.token()).status_code == 200
     clock.now += 300
-    assert get(client, key_a.token()).status_code == 401
+    assert get(client, key_a.token()).status_code == 200  # stale keys answer while they are fetched
+    settled(client.app.state.bearer)
     assert idp.fetches == 3  # the TTL passed: fetched again
+    assert get(client, key_a.token()).status_code == 401  # withdrawn: now an unknown kid, one refresh
     assert get(client, key_b.token()).status_code == 200
-    assert idp.fetches == 3
+    assert idp.fetches == 4
 
 
 def test_a_flood_of_unknown_kids_costs_one_fetch_a_cooldown(idp, key_a, clock):
@@ -250,8 +270,8 @@ def test_a_flood_of_unknown_kids_costs_one_fetch_a_cooldown(idp, key_a, clock):
         assert get(client, key_a.token()).status_code == 200
 
 
-OUTAGES = ["refused", "500", "close", "not json", "huge", "huge, no length", "no usable key", "timeout",
-           "drip", "redirect"]
+OUTAGES = ["refused", "500", "close", "not json", "huge", "huge, no length", "timeout", "drip",
+           "trickled headers", "redirect"]
 
 
 def break_down(idp, bearer, outage):
@@ -259,7 +279,7 @@ def break_down(idp, bearer, outage):
         idp.stop()
     elif outage == "timeout":
         bearer.jwks.timeout, idp.delay = 0.3, 1.0
-    elif outage == "drip":
+    elif outage in ("drip", "trickled headers"):
         bearer.jwks.timeout, idp.mode = 0.5, outage
     else:
         idp.mode = outage
@@ -281,6 +301,8 @@ def test_an_outage_keeps_the_cached_keys(idp, key_a, clock, outage):
             assert idp.fetches == 2
         assert get(client, key_a.token()).status_code == 200  # the failed refresh evicted nothing
         clock.now += 330  # past the TTL and the cooldown: fetched again, failing again
+        assert get(client, key_a.token()).status_code == 200
+        settled(bearer)
         assert get(client, key_a.token()).status_code == 200
         if outage != "refused":
             assert idp.fetches == 3
@@ -469,6 +491,9 @@ def test_openapi_says_where_tokens_come_from(idp):
     ({"jwks_url": "file:///etc/jwks.json"}, "not an https:// URL"),
     ({"jwks_url": "https://idp.example/jwks", "algorithms": ["ES256", "HS256"]}, r"\['HS256'\].*public-key"),
     ({"jwks_url": "https://idp.example/jwks", "algorithms": ["none"]}, "refuses algorithm 'none'"),
+    ({"jwks_url": "https://idp.example/jwks", "jwks_ttl": "300"}, r"jwks_ttl='300'\): give a number"),
+    ({"jwks_url": "https://idp.example/jwks", "jwks_ttl": float("nan")}, r"jwks_ttl=nan\)"),
+    ({"jwks_url": "https://idp.example/jwks", "jwks_cooldown": 0}, r"jwks_cooldown=0\)"),
 ])
 def test_misconfiguration_is_refused_at_construction(options, message):
     with pytest.raises(ImproperlyConfigured, match=message):
@@ -505,3 +530,52 @@ def test_hostile_token_headers_are_a_401(idp, client, key_a, header):
     token = ".".join([b64({"alg": "ES256", "typ": "JWT", **header}), *signed[1:]])
     response = get(client, token)
     assert (response.status_code, response.json()) == (401, {"detail": INVALID_TOKEN})
+
+
+@pytest.mark.parametrize("published", [[], [{"kty": "oct", "k": "c2VjcmV0", "kid": "a"}]])
+def test_keys_the_provider_withdraws_are_refused_after_the_next_fetch(idp, key_a, clock, published):
+    """A JWKS the provider serves is its word, even with no key this bearer can use: an
+    emergency revocation or a move to another algorithm ends the old key (not a failed fetch)."""
+    idp.publish(key_a)
+    bearer = bearer_for(idp, clock)
+    with TestClient(app_for(bearer)) as client:
+        assert get(client, key_a.token()).status_code == 200
+        idp.keys = published
+        clock.now += 300
+        assert get(client, key_a.token()).status_code == 200  # stale keys answer while fetched again
+        settled(bearer)
+        assert bearer.jwks.keys == {} and bearer.jwks.error is None
+        assert get(client, key_a.token()).status_code == 401
+
+
+def test_a_tarpit_ends_at_the_timeout_and_stale_keys_do_not_wait_for_it(idp, key_a, clock):
+    """A provider that sends its headers a byte at a time (each read is quick, the whole never
+    ends) is cut off at the timeout; a cached kid does not wait for the refresh at all."""
+    idp.publish(key_a)
+    bearer = bearer_for(idp, clock)
+    bearer.jwks.timeout = 1.5
+    with TestClient(app_for(bearer)) as client:
+        assert get(client, key_a.token()).status_code == 200
+        idp.mode = "trickled headers"
+        clock.now += 300
+        started = time.monotonic()
+        assert get(client, key_a.token()).status_code == 200
+        assert time.monotonic() - started < 1  # served from the stale keys
+        settled(bearer)
+        assert "took more than 1.5 s" in bearer.jwks.error
+        clock.now += 30
+        started = time.monotonic()
+        unknown = get(client, Key("b").token())
+        assert unknown.status_code == 503
+        assert time.monotonic() - started < 4  # the tarpit would hold it 10 s
+
+
+def test_keys_without_an_issuer_to_check_are_refused_and_no_audience_is_warned_of(settings, caplog):
+    settings.JWT_ISSUER = None
+    with pytest.raises(ImproperlyConfigured, match="has no issuer: pass issuer="):
+        JWTBearer(jwks_url="https://idp.example/jwks", audience=AUDIENCE, algorithms=["ES256"])
+    with caplog.at_level("WARNING", logger="djfapi.auth"):
+        JWTBearer(jwks_url="https://idp.example/jwks", issuer=ISSUER, algorithms=["ES256"])
+    assert "no audience= accepts tokens the provider issued to any of its applications" in caplog.text
+    JWTBearer(openid_configuration_url="https://idp.example/.well-known/openid-configuration",
+              audience=AUDIENCE, algorithms=["ES256"])  # the document names the issuer

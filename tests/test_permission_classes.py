@@ -161,5 +161,6 @@ def test_an_entry_that_is_no_permission_fails_at_register():
         def report(self):
             return {}
 
-    with pytest.raises(ImproperlyConfigured, match=r"ActionGuarded.report.permission_classes holds 'IsAdmin'"):
+    refused = r"ActionGuarded.report.permission_classes holds 'IsAdmin'"
+    with pytest.raises(ImproperlyConfigured, match=refused):
         Router().register("companies", ActionGuarded)

@@ -9,7 +9,8 @@ are ``ttl`` seconds old, and when a token names a ``kid`` that is not among them
 but an unknown ``kid`` fetches at most once a ``cooldown``, and after a failed fetch nothing is
 tried again for a ``cooldown``, so a flood of made-up ``kid``s costs one fetch, not one each.
 Concurrent requests share the fetch in flight. A fetch that fails (refused, timed out, not a
-200, not JSON, too large, no usable key) keeps the keys that were good; a token whose key is not
+200, not JSON, too large) keeps the keys that were good, while a JWKS the provider serves
+replaces them, even with none (keys withdrawn); a token whose key is not
 at hand while the provider cannot be reached raises :class:`KeysUnavailable` (the bearer's 503).
 
 Only keys for public-key algorithms the bearer accepts are kept: a key whose ``alg`` is not
@@ -20,22 +21,19 @@ carries private material is never used.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 import anyio.to_thread
 
 from djfapi.exceptions import ImproperlyConfigured
+from djfapi.permissions.fetching import fetch_json, url_problem
 
 try:
     import jwt
@@ -44,7 +42,7 @@ except ImportError:  # pragma: no cover - the `jwt` extra is not installed; JWTB
     jwt = None  # type: ignore[assignment]
 
 __all__ = ["DEFAULT_COOLDOWN", "DEFAULT_TTL", "FETCH_TIMEOUT", "JWKS", "MAX_BYTES", "KeysUnavailable",
-           "SigningKey", "url_problem"]
+           "SigningKey", "check_trust", "seconds", "url_problem"]
 
 logger = logging.getLogger("djfapi.auth")
 
@@ -52,7 +50,6 @@ DEFAULT_TTL: Final = 300.0  # seconds the keys are used before they are fetched 
 DEFAULT_COOLDOWN: Final = 30.0  # seconds between fetches for unknown kids, and after a failed fetch
 FETCH_TIMEOUT: Final = 5.0  # seconds a fetch may wait on the network, and take to read the document
 MAX_BYTES: Final = 1024 * 1024  # the largest JWKS (or discovery) document read
-LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 
 # The key a public-key algorithm verifies with: its JWK key type and, for EC, its curve.
 KEY_TYPES: Final[dict[str, tuple[str, str | None]]] = {
@@ -79,16 +76,25 @@ class SigningKey:
     algorithms: frozenset[str]
 
 
-def url_problem(url: Any) -> str | None:
-    """Why ``url`` may not be fetched (keys travel over https, or stay on this machine), or None."""
-    if not isinstance(url, str):
-        return f"{url!r} is not a URL"
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return None
-    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
-        return None
-    return f"{url!r} is not an https:// URL (http:// is allowed only for 127.0.0.1, localhost and ::1)"
+def seconds(name: str, value: Any) -> float:
+    """``value`` as a number of seconds above 0; ImproperlyConfigured for anything else (a string
+    from the environment would fail every request; NaN would never refresh, 0 never cool down)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+        raise ImproperlyConfigured(f"JWTBearer({name}={value!r}): give a number of seconds above 0.")
+    return float(value)
+
+
+def check_trust(url: str | None, issuer: str | None, audience: Any) -> None:
+    """ImproperlyConfigured for keys at ``url`` with no issuer to check (any token the provider
+    signs, for any of its applications, would do); a warning without an audience."""
+    if url is not None and not issuer:
+        raise ImproperlyConfigured(
+            "JWTBearer(jwks_url=...) has no issuer: pass issuer= (or use openid_configuration_url=, "
+            "whose document names it). Without it, a token signed by any issuer that shares the keys "
+            "would do.")
+    if audience is None:
+        logger.warning("JWTBearer with an identity provider's keys and no audience= accepts tokens the "
+                       "provider issued to any of its applications: pass the API's identifier as audience=.")
 
 
 def check_algorithms(algorithms: Sequence[str]) -> None:
@@ -100,41 +106,6 @@ def check_algorithms(algorithms: Sequence[str]) -> None:
             f"public-key algorithms verify ({', '.join(KEY_TYPES)}). An HS* key from a JWKS would let "
             "anyone who reads it sign tokens: drop them from algorithms=."
         )
-
-
-class _SameSchemeRedirects(urllib.request.HTTPRedirectHandler):
-    """Follows a redirect only to a URL of the same scheme that :func:`url_problem` accepts."""
-
-    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
-                         newurl: str) -> urllib.request.Request | None:
-        problem = url_problem(newurl)
-        if problem is None and urlsplit(newurl).scheme != urlsplit(req.full_url).scheme:
-            problem = f"{newurl!r} changes the scheme"
-        if problem is not None:
-            raise urllib.error.HTTPError(newurl, code, f"redirect refused: {problem}", headers, fp)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-def fetch_json(url: str, timeout: float = FETCH_TIMEOUT, max_bytes: int = MAX_BYTES) -> Any:
-    """The JSON document at ``url``: one GET, done within ``timeout`` seconds, at most ``max_bytes``."""
-    deadline = time.monotonic() + timeout
-    handlers: list[Any] = [_SameSchemeRedirects]
-    if urlsplit(url).hostname in LOOPBACK_HOSTS:
-        handlers.append(urllib.request.ProxyHandler({}))  # a proxy cannot reach this machine's loopback
-    request = urllib.request.Request(url, headers={"Accept": "application/json"}, method="GET")
-    with urllib.request.build_opener(*handlers).open(request, timeout=timeout) as response:
-        if response.status != 200:
-            raise ValueError(f"HTTP {response.status} from {url}")
-        if int(response.headers.get("Content-Length") or 0) > max_bytes:
-            raise ValueError(f"{url} sends more than {max_bytes} bytes")
-        body = b""
-        while chunk := response.read1(64 * 1024):  # what has arrived: a slow sender meets the deadline
-            body += chunk
-            if len(body) > max_bytes:
-                raise ValueError(f"{url} sends more than {max_bytes} bytes")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{url} took more than {timeout} s")
-    return json.loads(body)
 
 
 def fits(jwk: dict[str, Any], algorithm: str) -> bool:
@@ -162,7 +133,8 @@ def signing_key(jwk: Any, algorithms: Sequence[str]) -> SigningKey | None:
 
 def usable_keys(document: Any, algorithms: Sequence[str]) -> dict[str, SigningKey]:
     """The keys of a JWKS document that verify some of ``algorithms``, by ``kid`` (the first of a
-    ``kid`` wins); ValueError when it is no JWKS or holds no such key."""
+    ``kid`` wins); ValueError when it is no JWKS. A JWKS with no such key is the provider's word
+    that none is valid (all withdrawn, or another algorithm now): no keys, not a failed fetch."""
     entries = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise ValueError("the document is not a JWKS: it has no 'keys' list")
@@ -172,7 +144,8 @@ def usable_keys(document: Any, algorithms: Sequence[str]) -> dict[str, SigningKe
         if key is not None:
             keys.setdefault(key.kid, key)
     if not keys:
-        raise ValueError(f"none of its {len(entries)} keys is a signing key for {list(algorithms)}")
+        logger.warning("the identity provider's JWKS holds none of %d keys that verifies %s: every token "
+                       "is refused until it publishes one", len(entries), list(algorithms))
     return keys
 
 
@@ -202,8 +175,11 @@ class JWKS:
     after construction."""
 
     def __init__(self, url: str | None, algorithms: Sequence[str], *, discovery_url: str | None = None,
-                 ttl: float = DEFAULT_TTL, cooldown: float = DEFAULT_COOLDOWN) -> None:
+                 ttl: float = DEFAULT_TTL, cooldown: float = DEFAULT_COOLDOWN, issuer: str | None = None,
+                 audience: Any = None) -> None:
         check_algorithms(algorithms)
+        check_trust(url if discovery_url is None else None, issuer, audience)
+        ttl, cooldown = seconds("jwks_ttl", ttl), seconds("jwks_cooldown", cooldown)
         if (url is None) == (discovery_url is None):
             raise ImproperlyConfigured("JWKS takes one of url= and discovery_url=: where the keys are.")
         for name, value in (("jwks_url", url), ("openid_configuration_url", discovery_url)):
@@ -240,28 +216,32 @@ class JWKS:
         return key.key, [algorithm]
 
     async def ensure(self, token: str) -> None:
-        """Fetch the keys, in a worker thread, if ``token``'s kid needs it (or join the fetch in
-        flight); ``KeysUnavailable`` when its key is not at hand and the keys could not be fetched."""
+        """Fetch the keys if ``token``'s kid needs it, in a thread of its own, and wait for that
+        (or for the fetch in flight) only when the kid is not at hand: a known kid whose keys
+        are stale is answered with them while they are fetched again. ``KeysUnavailable`` when
+        the key is not at hand and the keys could not be fetched."""
         kid = token_kid(token)
         if kid is None:
             return  # no kid to look up: decoding rejects the token
         fetch, runs_it = self._fetch_for(kid)
-        if fetch is not None:
-            await (anyio.to_thread.run_sync(self._run, fetch) if runs_it else joined(fetch))
+        if runs_it and fetch is not None:
+            threading.Thread(target=self._run, args=(fetch,), name="djfapi-jwks", daemon=True).start()
+        if fetch is not None and kid not in self.keys:
+            await joined(fetch)
         with self._lock:
-            if kid not in self.keys and self.error is not None:
+            if kid not in self.keys and (self.error is not None or self._in_flight is not None):
                 wait = self.cooldown - (self.clock() - self._attempted_at)
-                raise KeysUnavailable(self.error, max(1, math.ceil(wait)))
+                raise KeysUnavailable(self.error or "the fetch is still running", max(1, math.ceil(wait)))
 
     def _fetch_for(self, kid: str) -> tuple[Future[None] | None, bool]:
-        """The fetch a request for ``kid`` waits for, and whether it is a new one it runs itself."""
+        """The fetch a request for ``kid`` waits for, and whether it is a new one it starts."""
         with self._lock:
             now = self.clock()
             stale = self._fetched_at is None or now - self._fetched_at >= self.ttl
-            if kid in self.keys and not stale:
-                return None, False
             if self._in_flight is not None:
                 return self._in_flight, False
+            if kid in self.keys and not stale:
+                return None, False
             # Precedence: after a failed fetch, nothing for a cooldown; else stale keys are fetched
             # again; else an unknown kid fetches, if no other did within a cooldown.
             if self.error is not None and now - self._attempted_at < self.cooldown:

@@ -151,7 +151,7 @@ class JWTBearer(HTTPBearer):
             raise ImproperlyConfigured("JWTBearer refuses algorithm 'none': tokens must be signed.")
         self.jwks = None if self.key is not None else JWKS(
             jwks_url, self.algorithms, discovery_url=openid_configuration_url, ttl=jwks_ttl,
-            cooldown=jwks_cooldown)
+            cooldown=jwks_cooldown, issuer=self.issuer, audience=audience)
         self.audience, self.leeway, self.require_sub = audience, leeway, require_sub
         self.scopes_claim, self.tenant_claim = scopes_claim, tenant_claim
         described = f"A JWT signed with a key of the JWKS at {jwks_url}." if jwks_url else None
