@@ -307,7 +307,10 @@ class PlainRows:
     relation: ForeignObjectRel
 
     def existing(self) -> dict[Any, models.Model]:
-        return loaded_rows(getattr(self.parent, str(self.relation.get_accessor_name())).all())
+        # Only rows the caller may reference: another tenant's (below a parent of no tenant) stay as they are.
+        visible = self.writer.reference_queryset(self.relation.related_model).values("pk")
+        rows = getattr(self.parent, str(self.relation.get_accessor_name()))
+        return loaded_rows(rows.filter(pk__in=visible))
 
     def server_owned(self, row: models.Model) -> Collection[str]:
         return server_owned_fields(self.relation.related_model) | {
